@@ -1,0 +1,126 @@
+"""Running azlin's playbooks through ansible-runner.
+
+The run is *built* by a pure function (`runner_arguments`) and *executed* by another
+(`run_playbook`), so tests can compare what azlin asks Ansible to do exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from azlin.paths import private_dir
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+# Each run keeps its artifacts for the record; older ones are rotated away.
+ARTIFACTS_KEPT = 10
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    """What to run. `secrets` reach Ansible only through its environment: never argv or disk."""
+
+    playbook: str
+    extravars: Mapping[str, Any] = field(default_factory=dict)
+    inventory: Path | None = None
+    tags: tuple[str, ...] = ()
+    verbosity: int = 0
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class PlaybookResult:
+    status: str
+    rc: int
+    stats_data: dict[str, Any]
+    failures: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+
+def ansible_environment(content_dir: Path, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment every run gets: the project's ansible.cfg and the venv's programs."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = base.get("PATH", "")
+    return {
+        "ANSIBLE_CONFIG": str(content_dir / "ansible.cfg"),
+        # ansible-runner looks for ansible-playbook on PATH: azlin's own venv comes first.
+        "PATH": f"{bin_dir}{os.pathsep}{path}" if path else bin_dir,
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+    }
+
+
+def runner_arguments(
+    run: PlaybookRun, private_data_dir: Path, content_dir: Path, base_env: Mapping[str, str]
+) -> dict[str, Any]:
+    """Keyword arguments for `ansible_runner.run`, built without side effects."""
+    arguments: dict[str, Any] = {
+        "private_data_dir": str(private_data_dir),
+        "project_dir": str(content_dir / "playbooks"),
+        "playbook": run.playbook,
+        "extravars": dict(run.extravars),
+        "envvars": {**ansible_environment(content_dir, base_env), **run.secrets},
+        "quiet": True,
+        "suppress_env_files": True,
+        "rotate_artifacts": ARTIFACTS_KEPT,
+    }
+    if run.inventory is not None:
+        arguments["inventory"] = str(run.inventory)
+    if run.tags:
+        arguments["tags"] = ",".join(run.tags)
+    if run.verbosity:
+        arguments["verbosity"] = run.verbosity
+    return arguments
+
+
+def run_playbook(
+    run: PlaybookRun,
+    private_data_dir: Path,
+    content_dir: Path,
+    on_output: Callable[[str], None] | None = None,
+) -> PlaybookResult:
+    """Execute the run; Ansible's own output goes to `on_output` line by line when given."""
+    import ansible_runner  # Heavy: only commands that run a playbook pay for it.
+
+    private_dir(private_data_dir)
+    failures: list[str] = []
+    stats: dict[str, Any] = {}
+
+    def handle(event: dict[str, Any]) -> bool:
+        _collect(event, failures, stats)
+        if on_output is not None and event.get("stdout"):
+            for line in str(event["stdout"]).splitlines():
+                on_output(line)
+        return True
+
+    arguments = runner_arguments(run, private_data_dir, content_dir, os.environ)
+    logger.debug("Running playbook %s in %s", run.playbook, private_data_dir)
+    result = ansible_runner.run(**arguments, event_handler=handle)
+    return PlaybookResult(str(result.status), int(result.rc or 0), stats, tuple(failures))
+
+
+def _collect(event: dict[str, Any], failures: list[str], stats: dict[str, Any]) -> None:
+    data = event.get("event_data") or {}
+    kind = event.get("event")
+    if kind == "runner_on_failed" and not data.get("ignore_errors"):
+        failures.append(f"{data.get('task', 'task')}: {_failure_message(data.get('res') or {})}")
+    elif kind == "runner_on_unreachable":
+        failures.append(f"{data.get('task', 'task')}: host unreachable")
+    elif kind == "playbook_on_stats":
+        stats.update(data.get("artifact_data") or {})
+
+
+def _failure_message(res: Mapping[str, Any]) -> str:
+    if res.get("censored"):
+        return "a step that handles a secret failed (its output is hidden)"
+    message = str(res.get("msg") or res.get("stderr") or "failed").strip()
+    return message.splitlines()[0] if message else "failed"

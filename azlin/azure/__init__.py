@@ -1,0 +1,1 @@
+"""Azure: who the user is to Azure, checked before anything is created."""

@@ -1,0 +1,55 @@
+"""The azlin command: the root group wires the commands; errors become exit codes here only."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from azlin import __version__
+from azlin.cli.connect import connect
+from azlin.cli.destroy import destroy
+from azlin.cli.provision import provision
+from azlin.console import Console
+from azlin.errors import AzlinError
+
+EXIT_INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="azlin")
+@click.option("-v", "--verbose", count=True, help="More detail; also raises Ansible's verbosity.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(context: click.Context, verbose: int, debug: bool) -> None:
+    """Provision an Ubuntu dev VM on Azure and drop into tmux on it."""
+    context.obj = Console(verbosity=verbose)
+    context.meta["debug"] = debug
+    if verbose > 1:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+
+
+cli.add_command(provision)
+cli.add_command(connect)
+cli.add_command(destroy)
+
+
+def main() -> None:
+    """Entry point: the one place where an AzlinError turns into its exit code."""
+    console = Console()
+    debug = "--debug" in sys.argv[1:]
+    try:
+        code = cli.main(standalone_mode=False)
+    except AzlinError as error:
+        if debug:
+            raise
+        console.error(error)
+        sys.exit(error.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        console.info("Interrupted.")
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)

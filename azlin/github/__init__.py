@@ -1,0 +1,1 @@
+"""GitHub: the token azlin forwards to the VM so gh can clone private repositories."""

@@ -1,0 +1,50 @@
+"""Where azlin keeps its files on the user's machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "azlin"
+
+
+def ssh_dir() -> Path:
+    return Path.home() / ".ssh"
+
+
+def state_dir() -> Path:
+    """Private state: run records, runner data, known hosts (folders made 0700 by writers)."""
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` and its missing parents 0700, for the files only the user may read."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700)
+    return path
+
+
+def known_hosts_file() -> Path:
+    return state_dir() / "known_hosts"
+
+
+def vm_records_dir() -> Path:
+    return state_dir() / "vms"
+
+
+def runs_dir() -> Path:
+    return state_dir() / "runs"
+
+
+def ansible_content_dir() -> Path:
+    """The folder holding `playbooks/` and `roles/`.
+
+    azlin runs from a source checkout (editable install); AZLIN_ANSIBLE_DIR points elsewhere.
+    """
+    override = os.environ.get("AZLIN_ANSIBLE_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,205 @@
+"""`azlin provision`: the nine steps from an empty machine to a tmux prompt on a ready VM."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from azlin.ansible.inventory import write_inventory
+from azlin.ansible.runner import PlaybookResult, PlaybookRun, run_playbook
+from azlin.azure.credentials import AzureCredentials, resolve_credentials
+from azlin.console import Console, StepWarning
+from azlin.errors import ProvisioningError, ReadinessError
+from azlin.github.token import local_gh_token, needs_local_gh, token_from_environment
+from azlin.paths import ansible_content_dir, known_hosts_file, runs_dir
+from azlin.provisioning.prerequisites import check_prerequisites, required_programs
+from azlin.provisioning.request import ProvisionRequest
+from azlin.records import VmRecord, save_record
+from azlin.ssh.keys import KeyPair, ensure_key_pair
+from azlin.ssh.options import SshTarget
+from azlin.ssh.readiness import forget_host, wait_until_ready
+from azlin.ssh.session import DEFAULT_SESSION, attach, ensure_session, stdin_is_terminal
+
+NOTIFY_VARIABLE = "AZLIN_NOTIFY_COMMAND"
+GITHUB_TOKEN_VARIABLE = "AZLIN_GITHUB_TOKEN"
+
+
+@dataclass(frozen=True)
+class PlaybookContext:
+    """What every playbook run of one provision shares."""
+
+    vm_name: str
+    content_dir: Path
+    verbosity: int
+    console: Console
+
+    def run(self, run: PlaybookRun) -> PlaybookResult:
+        data_dir = runs_dir() / self.vm_name
+        return run_playbook(run, data_dir, self.content_dir, self._output)
+
+    def _output(self, line: str) -> None:
+        if self.verbosity > 0:
+            self.console.detail(line)
+
+
+def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str]) -> int:
+    """Run every step; returns the exit code of the final tmux attach (0 when not attached)."""
+    wants_github = bool(request.repos)
+    with console.step("Prerequisites"):
+        needs_az = "AZURE_CLIENT_ID" not in env
+        check_prerequisites(required_programs(needs_az=needs_az,
+                                              needs_gh=needs_local_gh(env, wants_github)))  # fmt: skip
+    with console.step("Azure authentication"):
+        credentials = resolve_credentials(env)
+    with console.step("SSH key"):
+        keys, created = ensure_key_pair()
+        console.detail(f"{'Created' if created else 'Reusing'} {keys.private}")
+    context = PlaybookContext(request.vm_name, ansible_content_dir(), console.verbosity, console)
+    with console.step("VM provisioning"):
+        record = create_vm(request, credentials, keys, context)
+    target = SshTarget(record.public_ip, request.admin_user, keys.private, known_hosts_file())
+    inventory = write_inventory(runs_dir() / request.vm_name / "inventory.json", record.name, target)
+    with console.step("Wait for ready"):
+        configure_vm(request, target, inventory, context)
+    github_setup(request, inventory, context, env)
+    notify(console, env, f"azlin: VM {record.name} is ready at {record.public_ip}")
+    with console.step("VM details"):
+        show_details(console, record)
+    return open_session(console, request, target)
+
+
+def create_vm(
+    request: ProvisionRequest, credentials: AzureCredentials, keys: KeyPair, context: PlaybookContext
+) -> VmRecord:
+    """Step 4: the azure_vm role creates (or converges) every resource; a failure cleans up."""
+    run = PlaybookRun(
+        playbook="create.yml",
+        extravars={
+            "azure_vm_name": request.vm_name,
+            "azure_vm_resource_group": request.resource_group,
+            "azure_vm_location": request.region,
+            "azure_vm_size": request.size,
+            "azure_vm_admin_user": request.admin_user,
+            "azure_vm_ssh_public_key": keys.public_text(),
+        },
+        verbosity=context.verbosity,
+        secrets=credentials.ansible_environment(),
+    )
+    result = context.run(run)
+    if not result.ok:
+        raise ProvisioningError(
+            f"Creating VM {request.vm_name} failed: {_first_failure(result)}.",
+            cleanup_hint=_cleanup_hint(request, result),
+        )
+    address = str(result.stats_data.get("azure_vm_public_ip") or "")
+    if not address:
+        raise ProvisioningError(
+            f"VM {request.vm_name} was created but Azure reported no public IP address; "
+            f"inspect it with `azlin destroy {request.vm_name} --dry-run` or in the portal."
+        )
+    record = VmRecord(request.vm_name, request.resource_group, request.region, request.size,
+                      address, request.admin_user)  # fmt: skip
+    save_record(record)
+    return record
+
+
+def configure_vm(
+    request: ProvisionRequest, target: SshTarget, inventory: Path, context: PlaybookContext
+) -> None:
+    """Step 5: SSH answers with azlin's key, then the tool roles bring the VM to ready."""
+    forget_host(target.known_hosts, target.host)
+    waited = wait_until_ready(target, request.ready_timeout)
+    context.console.detail(f"SSH answered after {waited:.1f}s")
+    run = PlaybookRun(playbook="configure.yml", inventory=inventory,
+                      tags=("dev_tools",), verbosity=context.verbosity)  # fmt: skip
+    result = context.run(run)
+    if not result.ok:
+        raise ReadinessError(
+            f"Installing the developer tools on {request.vm_name} failed: "
+            f"{_first_failure(result)}. Fix the cause and run `azlin provision --name "
+            f"{request.vm_name}` again: it resumes on the existing VM."
+        )
+
+
+def github_setup(
+    request: ProvisionRequest, inventory: Path, context: PlaybookContext, env: Mapping[str, str]
+) -> None:
+    """Step 6: gh logs in on the VM (token on stdin) and clones each repo; failures only warn."""
+    title = "GitHub setup"
+    if not request.repos:
+        context.console.skipped(title, "no --repo given")
+        return
+    with context.console.step(title):
+        token = token_from_environment(env) or local_gh_token()
+        secrets = {GITHUB_TOKEN_VARIABLE: token} if token else {}
+        run = PlaybookRun(
+            playbook="configure.yml",
+            inventory=inventory,
+            tags=("github_repo",),
+            extravars={"github_repo_repositories": [repo.url for repo in request.repos]},
+            verbosity=context.verbosity,
+            secrets=secrets,
+        )
+        result = context.run(run)
+        if not result.ok:
+            raise StepWarning(f"{_first_failure(result)}; the VM is usable without it")
+        if not token:
+            raise StepWarning("no GitHub token found, so public repositories were cloned without gh")
+
+
+def notify(console: Console, env: Mapping[str, str], message: str) -> None:
+    """Step 7: run the configured notification command; silent when none is configured."""
+    command = env.get(NOTIFY_VARIABLE)
+    if not command:
+        console.skipped("Notification", f"{NOTIFY_VARIABLE} not set")
+        return
+    with console.step("Notification"):
+        try:
+            result = subprocess.run(
+                [*shlex.split(command), message],
+                capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except (OSError, ValueError, subprocess.TimeoutExpired) as error:
+            raise StepWarning(f"the notification command could not run ({error})") from error
+        if result.returncode != 0:
+            raise StepWarning(f"the notification command exited with {result.returncode}")
+
+
+def show_details(console: Console, record: VmRecord) -> None:
+    """Step 8."""
+    console.data_fields({
+        "Name": record.name,
+        "IP address": record.public_ip,
+        "Size": record.size,
+        "Region": record.region,
+        "Resource group": record.resource_group,
+        "Connect": f"azlin connect {record.name}",
+    })  # fmt: skip
+
+
+def open_session(console: Console, request: ProvisionRequest, target: SshTarget) -> int:
+    """Step 9: attach with the user's terminal, or make sure the session waits for them."""
+    with console.step("SSH connection"):
+        ensure_session(target, DEFAULT_SESSION)
+    if request.attach and stdin_is_terminal():
+        return attach(target, DEFAULT_SESSION)
+    console.info(f"tmux session '{DEFAULT_SESSION}' is running; attach with: "
+                 f"azlin connect {request.vm_name}")  # fmt: skip
+    return 0
+
+
+def _first_failure(result: PlaybookResult) -> str:
+    return result.failures[0] if result.failures else f"Ansible ended with {result.status}"
+
+
+def _cleanup_hint(request: ProvisionRequest, result: PlaybookResult) -> str:
+    cleaned = result.stats_data.get("azure_vm_cleanup")
+    if cleaned == "removed":
+        return "azlin removed the resources this run had created; nothing is left to clean up."
+    return (
+        f"Some resources may remain: remove them with `azlin destroy {request.vm_name} "
+        f"-g {request.resource_group}`."
+    )

@@ -1,0 +1,45 @@
+"""azlin's local record of the VMs it provisioned: enough to connect without asking Azure."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from azlin.errors import UnknownVmError
+from azlin.paths import private_dir, vm_records_dir
+
+
+@dataclass(frozen=True)
+class VmRecord:
+    name: str
+    resource_group: str
+    region: str
+    size: str
+    public_ip: str
+    admin_user: str
+
+
+def save_record(record: VmRecord, folder: Path | None = None) -> Path:
+    """Write atomically, 0600: an interrupted write leaves the old record, never half a file."""
+    directory = private_dir(folder or vm_records_dir())
+    path = directory / f"{record.name}.json"
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{record.name}-")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(asdict(record), stream, indent=2)
+    os.replace(temporary, path)
+    return path
+
+
+def load_record(name: str, folder: Path | None = None) -> VmRecord:
+    path = (folder or vm_records_dir()) / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UnknownVmError(
+            f"No VM named {name!r} was provisioned from this machine; "
+            "check the name, or create it with `azlin provision --name " + name + "`."
+        ) from None
+    return VmRecord(**data)

@@ -1,0 +1,45 @@
+"""The ssh command line every azlin connection shares (ssh, tmux attach, Ansible)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Azure's load balancer drops idle TCP after 4 minutes; a keepalive every minute stays under it.
+KEEPALIVE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    host: str
+    user: str
+    key: Path
+    known_hosts: Path
+
+    @property
+    def destination(self) -> str:
+        return f"{self.user}@{self.host}"
+
+
+def ssh_options(target: SshTarget, *, strict: bool = True) -> list[str]:
+    """Options as `-o` pairs. `strict=False` accepts a new host key (first contact only)."""
+    checking = "yes" if strict else "accept-new"
+    return [
+        "-i", str(target.key),
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", f"UserKnownHostsFile={target.known_hosts}",
+        "-o", f"StrictHostKeyChecking={checking}",
+        "-o", f"ServerAliveInterval={KEEPALIVE_SECONDS}",
+        "-o", "ServerAliveCountMax=3",
+        "-o", "ConnectTimeout=10",
+        "-o", "LogLevel=ERROR",
+    ]  # fmt: skip
+
+
+def ssh_command(target: SshTarget, remote: list[str], *, tty: bool, x11: bool = False) -> list[str]:
+    """The full ssh argv to run `remote` on the target."""
+    flags = ["-t"] if tty else ["-T"]
+    if x11:
+        flags.append("-Y")
+    return ["ssh", *flags, *ssh_options(target), target.destination, "--", *remote]

@@ -1,0 +1,67 @@
+"""Waiting until a new VM answers on SSH and accepts azlin's key."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from azlin.errors import ReadinessError
+from azlin.paths import private_dir
+from azlin.ssh.options import SshTarget, ssh_options
+
+POLL_SECONDS = 1.0
+
+
+def forget_host(known_hosts: Path, host: str) -> None:
+    """Drop any key recorded for `host`: a new VM on a reused address has a new key."""
+    if known_hosts.exists():
+        subprocess.run(
+            ["ssh-keygen", "-R", host, "-f", str(known_hosts)], capture_output=True, check=False
+        )
+        known_hosts.with_name(known_hosts.name + ".old").unlink(missing_ok=True)
+
+
+def wait_until_ready(target: SshTarget, timeout: float) -> float:
+    """Block until the SSH port is open and a real login succeeds; return the seconds waited."""
+    private_dir(target.known_hosts.parent)
+    started = time.monotonic()
+    deadline = started + timeout
+    _wait_for_port(target.host, 22, deadline)
+    last_error = _try_login(target)
+    while last_error is not None:
+        if time.monotonic() >= deadline:
+            raise ReadinessError(
+                f"{target.host} accepts connections on port 22 but SSH login failed within "
+                f"{timeout:.0f}s: {last_error}. Retry with a longer --ready-timeout."
+            )
+        time.sleep(POLL_SECONDS)
+        last_error = _try_login(target)
+    return time.monotonic() - started
+
+
+def _wait_for_port(host: str, port: int, deadline: float) -> None:
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=3):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise ReadinessError(
+                    f"{host}:{port} did not accept connections in time ({error}). "
+                    "Check the VM in the Azure portal, or retry with a longer --ready-timeout."
+                ) from error
+            time.sleep(POLL_SECONDS)
+
+
+def _try_login(target: SshTarget) -> str | None:
+    """One real login; None on success, else ssh's complaint."""
+    # The first login records the new VM's host key; every later connection is strict.
+    command = ["ssh", "-T", *ssh_options(target, strict=False), target.destination, "true"]
+    result = subprocess.run(
+        command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False, timeout=30
+    )
+    if result.returncode == 0:
+        return None
+    return result.stderr.strip() or f"ssh exited with {result.returncode}"

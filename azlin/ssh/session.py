@@ -1,0 +1,62 @@
+"""The tmux session on the VM: attach with the user's terminal, or make sure it exists."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from azlin.errors import ReadinessError
+from azlin.ssh.options import SshTarget, ssh_command
+
+DEFAULT_SESSION = "azlin"
+
+# ssh's own exit status when the connection itself failed (not the remote command).
+SSH_TRANSPORT_FAILURE = 255
+
+
+def attach_command(target: SshTarget, session: str, *, x11: bool = False) -> list[str]:
+    return ssh_command(target, ["tmux", "new-session", "-A", "-s", session], tty=True, x11=x11)
+
+
+def attach(target: SshTarget, session: str, *, x11: bool = False) -> int:
+    """Hand the user's terminal to ssh + tmux; returns ssh's exit code."""
+    result = subprocess.run(attach_command(target, session, x11=x11), check=False)
+    if result.returncode == SSH_TRANSPORT_FAILURE:
+        raise ReadinessError(
+            f"Could not connect to {target.host}; check that the VM is running and retry."
+        )
+    return result.returncode
+
+
+def ensure_session(target: SshTarget, session: str) -> None:
+    """Create the detached session if it does not exist yet (no terminal needed)."""
+    remote = ["tmux", "has-session", "-t", session, "2>/dev/null", "||",
+              "tmux", "new-session", "-d", "-s", session]  # fmt: skip
+    result = subprocess.run(
+        ssh_command(target, remote, tty=False),
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise ReadinessError(
+            f"Could not start tmux session {session!r} on {target.host}: "
+            f"{result.stderr.strip() or 'exit ' + str(result.returncode)}."
+        )
+
+
+def run_remote(target: SshTarget, command: list[str]) -> int:
+    """Run a command without a TTY; its exit code is returned. Closed stdin never hangs it."""
+    stdin = None if sys.stdin is not None and not sys.stdin.closed else subprocess.DEVNULL
+    result = subprocess.run(ssh_command(target, command, tty=False), stdin=stdin, check=False)
+    if result.returncode == SSH_TRANSPORT_FAILURE:
+        raise ReadinessError(
+            f"Could not connect to {target.host}; check that the VM is running and retry."
+        )
+    return result.returncode
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
