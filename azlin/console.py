@@ -44,7 +44,9 @@ class Console:
         try:
             yield
         except StepWarning as warning:
-            self._err.print(f"{WARNED} {escape(title)} ({_elapsed(started)}): {escape(str(warning))}")
+            self._err.print(
+                f"{WARNED} {escape(title)} ({_elapsed(started)}): {escape(str(warning))}"
+            )
         except BaseException:
             self._err.print(f"{FAILED} {escape(title)} ({_elapsed(started)})")
             raise

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.lab.client import LabClient, start_lab, stop_lab
+from tests.lab.config import LabConfig
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
@@ -21,8 +24,27 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         ("XDG_CACHE_HOME", ".cache"),
     ):
         monkeypatch.setenv(variable, str(home / folder))
-    for variable in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET", "AZURE_TENANT",
-                     "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "GH_TOKEN", "GITHUB_TOKEN",
-                     "AZLIN_NOTIFY_COMMAND", "AZLIN_VM_NAME", "AZLIN_RESOURCE_GROUP"):  # fmt: skip
+    for variable in (
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_SECRET",
+        "AZURE_TENANT",
+        "AZURE_TENANT_ID",
+        "AZURE_SUBSCRIPTION_ID",
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "AZLIN_NOTIFY_COMMAND",
+        "AZLIN_VM_NAME",
+        "AZLIN_RESOURCE_GROUP",
+    ):
         monkeypatch.delenv(variable, raising=False)
     yield home
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabClient]:
+    """The running lab; started for this test session when it was not running already."""
+    client, started_here = start_lab(LabConfig())
+    yield client
+    if started_here:
+        stop_lab()

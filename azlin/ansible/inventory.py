@@ -17,7 +17,9 @@ GROUP = "azlin_vms"
 def inventory_document(vm_name: str, target: SshTarget) -> dict[str, object]:
     # Ansible adds -i/-o options of its own; hand it only the ones that are not about the key.
     options = ssh_options(target)
-    common = [value for flag, value in zip(options[::2], options[1::2], strict=True) if flag == "-o"]
+    common = [
+        value for flag, value in zip(options[::2], options[1::2], strict=True) if flag == "-o"
+    ]
     return {
         GROUP: {
             "hosts": {

@@ -36,7 +36,10 @@ class AzureCredentials:
     def ansible_environment(self) -> dict[str, str]:
         """Variables azure.azcollection reads; passed in the run's environment, never argv."""
         if self.client_id is None or self.client_secret is None:
-            return {"ANSIBLE_AZURE_AUTH_SOURCE": "cli", "AZURE_SUBSCRIPTION_ID": self.subscription_id}
+            return {
+                "ANSIBLE_AZURE_AUTH_SOURCE": "cli",
+                "AZURE_SUBSCRIPTION_ID": self.subscription_id,
+            }
         return {
             "ANSIBLE_AZURE_AUTH_SOURCE": "env",
             "AZURE_CLIENT_ID": self.client_id,
@@ -55,8 +58,11 @@ def service_principal_from_env(env: Mapping[str, str]) -> AzureCredentials | Non
         return None
     tenant = env.get("AZURE_TENANT_ID") or env.get("AZURE_TENANT")
     subscription = env.get("AZURE_SUBSCRIPTION_ID")
-    missing = [name for name, value in
-               (("AZURE_TENANT_ID", tenant), ("AZURE_SUBSCRIPTION_ID", subscription)) if not value]  # fmt: skip
+    missing = [
+        name
+        for name, value in (("AZURE_TENANT_ID", tenant), ("AZURE_SUBSCRIPTION_ID", subscription))
+        if not value
+    ]
     if missing or tenant is None or subscription is None:
         raise AuthenticationError(
             f"AZURE_CLIENT_ID and a secret are set but {', '.join(missing)} is not; "
@@ -109,7 +115,8 @@ def _verify_service_principal(credentials: AzureCredentials) -> None:
         )
     except requests.RequestException as error:
         raise AuthenticationError(
-            f"Could not reach Azure Resource Manager: {_first_line(str(error))}. Check your network."
+            f"Could not reach Azure Resource Manager: {_first_line(str(error))}. "
+            "Check your network."
         ) from error
     if response.status_code != 200:
         raise AuthenticationError(

@@ -23,25 +23,65 @@ from azlin.provisioning.request import (
 
 
 @click.command()
-@click.option("--name", "vm_name", envvar="AZLIN_VM_NAME",
-              help="VM name [env: AZLIN_VM_NAME; default: azlin-<timestamp>]. An existing VM of "
-                   "that name is reused and repaired.")
-@click.option("-g", "--resource-group", envvar="AZLIN_RESOURCE_GROUP",
-              default=DEFAULT_RESOURCE_GROUP, show_default=True,
-              help="Resource group [env: AZLIN_RESOURCE_GROUP].")
-@click.option("-l", "--region", envvar="AZLIN_REGION", default=DEFAULT_REGION,
-              show_default=True, help="Azure region [env: AZLIN_REGION].")
-@click.option("--size", envvar="AZLIN_VM_SIZE", default=DEFAULT_SIZE, show_default=True,
-              help="VM size [env: AZLIN_VM_SIZE].")
-@click.option("--repo", "repos", multiple=True, metavar="URL",
-              help="https://github.com/OWNER/REPO to clone into ~/REPO on the VM (repeatable).")
-@click.option("--ready-timeout", type=click.IntRange(10, 3600), default=300, show_default=True,
-              help="Seconds to wait for SSH on the new VM.")
-@click.option("--no-attach", is_flag=True,
-              help="Leave the tmux session running instead of attaching to it.")
+@click.option(
+    "--name",
+    "vm_name",
+    envvar="AZLIN_VM_NAME",
+    help="VM name [env: AZLIN_VM_NAME; default: azlin-<timestamp>]. An existing VM of "
+    "that name is reused and repaired.",
+)
+@click.option(
+    "-g",
+    "--resource-group",
+    envvar="AZLIN_RESOURCE_GROUP",
+    default=DEFAULT_RESOURCE_GROUP,
+    show_default=True,
+    help="Resource group [env: AZLIN_RESOURCE_GROUP].",
+)
+@click.option(
+    "-l",
+    "--region",
+    envvar="AZLIN_REGION",
+    default=DEFAULT_REGION,
+    show_default=True,
+    help="Azure region [env: AZLIN_REGION].",
+)
+@click.option(
+    "--size",
+    envvar="AZLIN_VM_SIZE",
+    default=DEFAULT_SIZE,
+    show_default=True,
+    help="VM size [env: AZLIN_VM_SIZE].",
+)
+@click.option(
+    "--repo",
+    "repos",
+    multiple=True,
+    metavar="URL",
+    help="https://github.com/OWNER/REPO to clone into ~/REPO on the VM (repeatable).",
+)
+@click.option(
+    "--ready-timeout",
+    type=click.IntRange(10, 3600),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for SSH on the new VM.",
+)
+@click.option(
+    "--no-attach", is_flag=True, help="Leave the tmux session running instead of attaching to it."
+)
 @click.pass_obj
-def provision(console: Console, vm_name: str | None, resource_group: str, region: str,
-              size: str, repos: tuple[str, ...], ready_timeout: int, no_attach: bool) -> int:
+def provision(
+    console: Console,
+    *,
+    vm_name: str | None,
+    resource_group: str,
+    region: str,
+    size: str,
+    repos: tuple[str, ...],
+    ready_timeout: int,
+    no_attach: bool,
+) -> int:
     """Create a VM, install the developer tools, clone repos, and open tmux on it."""
     from azlin.provisioning.workflow import provision as run_provision
 

@@ -32,7 +32,10 @@ def local_gh_token() -> str | None:
         )
     result = subprocess.run(
         [gh, "auth", "token", "--hostname", "github.com"],
-        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     token = result.stdout.strip()
     return token if result.returncode == 0 and token else None

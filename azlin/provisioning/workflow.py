@@ -24,7 +24,7 @@ from azlin.ssh.readiness import forget_host, wait_until_ready
 from azlin.ssh.session import DEFAULT_SESSION, attach, ensure_session, stdin_is_terminal
 
 NOTIFY_VARIABLE = "AZLIN_NOTIFY_COMMAND"
-GITHUB_TOKEN_VARIABLE = "AZLIN_GITHUB_TOKEN"
+GITHUB_TOKEN_VARIABLE = "AZLIN_GITHUB_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str
     wants_github = bool(request.repos)
     with console.step("Prerequisites"):
         needs_az = "AZURE_CLIENT_ID" not in env
-        check_prerequisites(required_programs(needs_az=needs_az,
-                                              needs_gh=needs_local_gh(env, wants_github)))  # fmt: skip
+        check_prerequisites(
+            required_programs(needs_az=needs_az, needs_gh=needs_local_gh(env, wants_github))
+        )
     with console.step("Azure authentication"):
         credentials = resolve_credentials(env)
     with console.step("SSH key"):
@@ -61,7 +62,9 @@ def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str
     with console.step("VM provisioning"):
         record = create_vm(request, credentials, keys, context)
     target = SshTarget(record.public_ip, request.admin_user, keys.private, known_hosts_file())
-    inventory = write_inventory(runs_dir() / request.vm_name / "inventory.json", record.name, target)
+    inventory = write_inventory(
+        runs_dir() / request.vm_name / "inventory.json", record.name, target
+    )
     with console.step("Wait for ready"):
         configure_vm(request, target, inventory, context)
     github_setup(request, inventory, context, env)
@@ -72,7 +75,10 @@ def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str
 
 
 def create_vm(
-    request: ProvisionRequest, credentials: AzureCredentials, keys: KeyPair, context: PlaybookContext
+    request: ProvisionRequest,
+    credentials: AzureCredentials,
+    keys: KeyPair,
+    context: PlaybookContext,
 ) -> VmRecord:
     """Step 4: the azure_vm role creates (or converges) every resource; a failure cleans up."""
     run = PlaybookRun(
@@ -100,8 +106,14 @@ def create_vm(
             f"VM {request.vm_name} was created but Azure reported no public IP address; "
             f"inspect it with `azlin destroy {request.vm_name} --dry-run` or in the portal."
         )
-    record = VmRecord(request.vm_name, request.resource_group, request.region, request.size,
-                      address, request.admin_user)  # fmt: skip
+    record = VmRecord(
+        request.vm_name,
+        request.resource_group,
+        request.region,
+        request.size,
+        address,
+        request.admin_user,
+    )
     save_record(record)
     return record
 
@@ -113,8 +125,12 @@ def configure_vm(
     forget_host(target.known_hosts, target.host)
     waited = wait_until_ready(target, request.ready_timeout)
     context.console.detail(f"SSH answered after {waited:.1f}s")
-    run = PlaybookRun(playbook="configure.yml", inventory=inventory,
-                      tags=("dev_tools",), verbosity=context.verbosity)  # fmt: skip
+    run = PlaybookRun(
+        playbook="configure.yml",
+        inventory=inventory,
+        tags=("dev_tools",),
+        verbosity=context.verbosity,
+    )
     result = context.run(run)
     if not result.ok:
         raise ReadinessError(
@@ -147,7 +163,9 @@ def github_setup(
         if not result.ok:
             raise StepWarning(f"{_first_failure(result)}; the VM is usable without it")
         if not token:
-            raise StepWarning("no GitHub token found, so public repositories were cloned without gh")
+            raise StepWarning(
+                "no GitHub token found, so public repositories were cloned without gh"
+            )
 
 
 def notify(console: Console, env: Mapping[str, str], message: str) -> None:
@@ -160,8 +178,11 @@ def notify(console: Console, env: Mapping[str, str], message: str) -> None:
         try:
             result = subprocess.run(
                 [*shlex.split(command), message],
-                capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+                capture_output=True,
+                timeout=30,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
         except (OSError, ValueError, subprocess.TimeoutExpired) as error:
             raise StepWarning(f"the notification command could not run ({error})") from error
         if result.returncode != 0:
@@ -170,14 +191,16 @@ def notify(console: Console, env: Mapping[str, str], message: str) -> None:
 
 def show_details(console: Console, record: VmRecord) -> None:
     """Step 8."""
-    console.data_fields({
-        "Name": record.name,
-        "IP address": record.public_ip,
-        "Size": record.size,
-        "Region": record.region,
-        "Resource group": record.resource_group,
-        "Connect": f"azlin connect {record.name}",
-    })  # fmt: skip
+    console.data_fields(
+        {
+            "Name": record.name,
+            "IP address": record.public_ip,
+            "Size": record.size,
+            "Region": record.region,
+            "Resource group": record.resource_group,
+            "Connect": f"azlin connect {record.name}",
+        }
+    )
 
 
 def open_session(console: Console, request: ProvisionRequest, target: SshTarget) -> int:
@@ -186,8 +209,9 @@ def open_session(console: Console, request: ProvisionRequest, target: SshTarget)
         ensure_session(target, DEFAULT_SESSION)
     if request.attach and stdin_is_terminal():
         return attach(target, DEFAULT_SESSION)
-    console.info(f"tmux session '{DEFAULT_SESSION}' is running; attach with: "
-                 f"azlin connect {request.vm_name}")  # fmt: skip
+    console.info(
+        f"tmux session '{DEFAULT_SESSION}' is running; attach with: azlin connect {request.vm_name}"
+    )
     return 0
 
 

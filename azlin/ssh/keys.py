@@ -42,7 +42,18 @@ def ensure_key_pair(folder: Path | None = None) -> tuple[KeyPair, bool]:
 
 
 def _generate(pair: KeyPair) -> None:
-    command = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "azlin", "-f", str(pair.private)]
+    command = [
+        "ssh-keygen",
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "azlin",
+        "-f",
+        str(pair.private),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PrerequisiteError(

@@ -25,16 +25,25 @@ def ssh_options(target: SshTarget, *, strict: bool = True) -> list[str]:
     """Options as `-o` pairs. `strict=False` accepts a new host key (first contact only)."""
     checking = "yes" if strict else "accept-new"
     return [
-        "-i", str(target.key),
-        "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes",
-        "-o", f"UserKnownHostsFile={target.known_hosts}",
-        "-o", f"StrictHostKeyChecking={checking}",
-        "-o", f"ServerAliveInterval={KEEPALIVE_SECONDS}",
-        "-o", "ServerAliveCountMax=3",
-        "-o", "ConnectTimeout=10",
-        "-o", "LogLevel=ERROR",
-    ]  # fmt: skip
+        "-i",
+        str(target.key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={target.known_hosts}",
+        "-o",
+        f"StrictHostKeyChecking={checking}",
+        "-o",
+        f"ServerAliveInterval={KEEPALIVE_SECONDS}",
+        "-o",
+        "ServerAliveCountMax=3",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "LogLevel=ERROR",
+    ]
 
 
 def ssh_command(target: SshTarget, remote: list[str], *, tty: bool, x11: bool = False) -> list[str]:

@@ -31,12 +31,26 @@ def attach(target: SshTarget, session: str, *, x11: bool = False) -> int:
 
 def ensure_session(target: SshTarget, session: str) -> None:
     """Create the detached session if it does not exist yet (no terminal needed)."""
-    remote = ["tmux", "has-session", "-t", session, "2>/dev/null", "||",
-              "tmux", "new-session", "-d", "-s", session]  # fmt: skip
+    remote = [
+        "tmux",
+        "has-session",
+        "-t",
+        session,
+        "2>/dev/null",
+        "||",
+        "tmux",
+        "new-session",
+        "-d",
+        "-s",
+        session,
+    ]
     result = subprocess.run(
         ssh_command(target, remote, tty=False),
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     if result.returncode != 0:
         raise ReadinessError(
             f"Could not start tmux session {session!r} on {target.host}: "

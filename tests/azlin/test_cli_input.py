@@ -13,28 +13,42 @@ import pytest
 def run_azlin(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "azlin", *args],
-        capture_output=True, text=True, env=os.environ.copy(), stdin=subprocess.DEVNULL,
-        check=False, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["provision", "--repo", "git@github.com:o/r.git"],
-         "Error: Invalid --repo 'git@github.com:o/r.git': use an HTTPS GitHub URL such as "
-         "https://github.com/OWNER/REPO."),
-        (["provision", "--name", "dev_box"],
-         "Error: Invalid VM name 'dev_box': use 1-64 lower-case letters, digits and hyphens, "
-         "starting and ending with a letter or digit."),
-        (["provision", "--region", "West Europe"],
-         "Error: Invalid region 'West Europe': use an Azure region name such as 'eastus' "
-         "(see `az account list-locations -o table`)."),
-        (["connect", "ghost"],
-         "Error: No VM named 'ghost' was provisioned from this machine; check the name, or "
-         "create it with `azlin provision --name ghost`."),
-        (["connect", "ghost", "--session", "a;b"],
-         "Error: Invalid --session 'a;b': use letters, digits, '-' and '_' only."),
+        (
+            ["provision", "--repo", "git@github.com:o/r.git"],
+            "Error: Invalid --repo 'git@github.com:o/r.git': use an HTTPS GitHub URL such as "
+            "https://github.com/OWNER/REPO.",
+        ),
+        (
+            ["provision", "--name", "dev_box"],
+            "Error: Invalid VM name 'dev_box': use 1-64 lower-case letters, digits and hyphens, "
+            "starting and ending with a letter or digit.",
+        ),
+        (
+            ["provision", "--region", "West Europe"],
+            "Error: Invalid region 'West Europe': use an Azure region name such as 'eastus' "
+            "(see `az account list-locations -o table`).",
+        ),
+        (
+            ["connect", "ghost"],
+            "Error: No VM named 'ghost' was provisioned from this machine; check the name, or "
+            "create it with `azlin provision --name ghost`.",
+        ),
+        (
+            ["connect", "ghost", "--session", "a;b"],
+            "Error: Invalid --session 'a;b': use letters, digits, '-' and '_' only.",
+        ),
     ],
 )
 def test_bad_input_is_one_line(args: list[str], expected: str, isolated_home: Path) -> None:
@@ -52,7 +66,9 @@ def test_help_lists_commands_without_heavy_imports() -> None:
         assert command in result.stdout
     traced = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "azlin", "--help"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     imported = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines()}
     assert not {name for name in imported if name.startswith(("azure", "ansible_runner"))}

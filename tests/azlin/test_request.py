@@ -75,7 +75,10 @@ def test_other_fields() -> None:
     assert check_resource_group("azlin-rg") == "azlin-rg"
     assert check_region("westeurope") == "westeurope"
     assert check_size("Standard_D2s_v3") == "Standard_D2s_v3"
-    for check, value in ((check_resource_group, "rg."), (check_region, "West Europe"),
-                         (check_size, "D2s; rm -rf /")):  # fmt: skip
+    for check, value in (
+        (check_resource_group, "rg."),
+        (check_region, "West Europe"),
+        (check_size, "D2s; rm -rf /"),
+    ):
         with pytest.raises(InvalidInputError):
             check(value)
