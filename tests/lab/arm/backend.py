@@ -1,0 +1,34 @@
+"""What the ARM emulator asks of whatever stands behind its virtual machines."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Protocol
+
+
+class VmBackend(Protocol):
+    """Real machines behind Microsoft.Compute/virtualMachines.
+
+    Every method blocks until the machine is in the asked state; the emulator calls them in a
+    thread so that ARM keeps answering (and polling) meanwhile. An exception fails the ARM
+    operation that asked for it, as a failed provisioning does on Azure.
+    """
+
+    def create(
+        self,
+        vm_id: str,
+        address: ipaddress.IPv4Address,
+        admin_user: str,
+        authorized_keys: list[str],
+        hostname: str,
+    ) -> None:
+        """Boot a machine reachable over SSH at `address` with `admin_user` and these keys."""
+
+    def power_off(self, vm_id: str) -> None:
+        """Stop the machine, keeping its disk."""
+
+    def start(self, vm_id: str) -> None:
+        """Boot a stopped machine again with the disk it had."""
+
+    def delete(self, vm_id: str) -> None:
+        """Stop the machine and remove everything it had."""

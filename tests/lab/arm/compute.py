@@ -1,0 +1,385 @@
+"""Microsoft.Compute: virtual machines backed by real test hosts, and their managed disks."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import ipaddress
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tests.lab.arm.catalog import (
+    IMAGE_OS,
+    VM_SIZES,
+    find_size,
+    image_key,
+    image_version_id,
+    resolve_image,
+)
+from tests.lab.arm.errors import ArmError, bad_reference
+from tests.lab.arm.kinds import Kind, ref_id, same_id
+from tests.lab.arm.network import PIP, VM, nic_user
+from tests.lab.arm.state import Resource, World, now_iso
+
+DISK = "Microsoft.Compute/disks"
+# Lab-only state kept beside a VM; never shown to clients.
+LAB_KEY = "_lab"
+POWER_TEXT = {
+    "starting": "VM starting",
+    "running": "VM running",
+    "stopping": "VM stopping",
+    "stopped": "VM stopped",
+    "deallocating": "VM deallocating",
+    "deallocated": "VM deallocated",
+}
+# action -> (power state while it runs, power state after, what the backend does)
+ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "start": ("starting", "running", ("start",)),
+    "poweroff": ("stopping", "stopped", ("power_off",)),
+    "deallocate": ("deallocating", "deallocated", ("power_off",)),
+    "restart": ("starting", "running", ("power_off", "start")),
+}
+
+
+async def blocking(function: Callable[..., None], *args: Any) -> None:
+    """Run a VmBackend call in a thread; the backend blocks for seconds."""
+    await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+def status(code: str, display: str, time: bool = True) -> dict[str, Any]:
+    entry: dict[str, Any] = {"code": code, "level": "Info", "displayStatus": display}
+    if time:
+        entry["time"] = now_iso()
+    return entry
+
+
+class VirtualMachineKind(Kind):
+    type_name = VM
+    actions = tuple(ACTIONS)
+
+    def accept(
+        self, world: World, resource_id: str, body: Resource, old: Resource | None
+    ) -> Resource:
+        resource = super().accept(world, resource_id, body, old)
+        resource[LAB_KEY] = copy.deepcopy((old or {}).get(LAB_KEY, {"power": "starting"}))
+        return resource
+
+    def properties(
+        self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        hardware = properties.get("hardwareProfile") or old.get("hardwareProfile") or {}
+        size = find_size(hardware.get("vmSize") or "")
+        if size is None:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The value {hardware.get('vmSize')} provided for the VM size is not valid. The "
+                f"valid sizes in the current region are: {', '.join(s.name for s in VM_SIZES)}.",
+            )
+        properties["hardwareProfile"] = {**hardware, "vmSize": size.name}
+        properties["networkProfile"] = self.network_profile(world, resource, properties, old)
+        properties["storageProfile"] = self.storage_profile(resource, properties, old)
+        properties["osProfile"] = self.os_profile(resource, properties, old)
+        properties["vmId"] = old.get("vmId") or str(uuid.uuid4())
+        properties["timeCreated"] = old.get("timeCreated") or now_iso()
+        properties.pop("instanceView", None)
+        # Azure returns userData only when asked with $expand=userData.
+        properties.pop("userData", None)
+        return properties
+
+    def network_profile(
+        self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        profile = properties.get("networkProfile") or old.get("networkProfile") or {}
+        nics = profile.get("networkInterfaces") or []
+        if not nics:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Required parameter 'networkProfile.networkInterfaces' is missing (null).",
+            )
+        for nic in nics:
+            if world.get(nic.get("id", "")) is None:
+                raise bad_reference(nic.get("id", ""))
+            user = nic_user(world, nic["id"])
+            if user and not same_id(user, resource["id"]):
+                raise ArmError(
+                    400,
+                    "NicInUse",
+                    f"Network Interface {nic['id']} is used by existing resource {user}.",
+                )
+        return profile
+
+    def storage_profile(
+        self, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        wanted = properties.get("storageProfile") or {}
+        previous = old.get("storageProfile")
+        image = dict(wanted.get("imageReference") or (previous or {}).get("imageReference") or {})
+        if not image.get("publisher"):
+            raise ArmError(
+                400, "InvalidParameter", "Required parameter 'imageReference' is missing (null)."
+            )
+        image["exactVersion"] = resolve_image(image)
+        os_disk = {**((previous or {}).get("osDisk") or {}), **(wanted.get("osDisk") or {})}
+        name = resource["name"]
+        os_disk.setdefault("name", f"{name}_OsDisk_1_{uuid.uuid4().hex}")
+        os_disk["name"] = os_disk["name"] or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
+        os_disk.update(
+            osType=IMAGE_OS.get(image["publisher"], ("linux", "Linux"))[1], createOption="FromImage"
+        )
+        os_disk.setdefault("caching", "ReadWrite")
+        os_disk.setdefault("deleteOption", "Detach")
+        os_disk["diskSizeGB"] = os_disk.get("diskSizeGB") or 30
+        managed = dict(os_disk.get("managedDisk") or {})
+        managed.setdefault("storageAccountType", "Premium_LRS")
+        group_id = resource["id"].split("/providers/")[0]
+        managed["id"] = managed.get("id") or f"{group_id}/providers/{DISK}/{os_disk['name']}"
+        os_disk["managedDisk"] = managed
+        return {
+            "imageReference": image,
+            "osDisk": os_disk,
+            "dataDisks": wanted.get("dataDisks") or (previous or {}).get("dataDisks") or [],
+            "diskControllerType": "SCSI",
+        }
+
+    def os_profile(
+        self, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        previous = old.get("osProfile")
+        if previous is not None:
+            # Azure ignores (and never returns) secrets; the rest cannot change after create.
+            return previous  # type: ignore[no-any-return]
+        profile = dict(properties.get("osProfile") or {})
+        if not profile.get("adminUsername"):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Required parameter 'osProfile.adminUsername' is missing (null).",
+            )
+        linux = dict(profile.get("linuxConfiguration") or {})
+        keys = (linux.get("ssh") or {}).get("publicKeys") or []
+        if not profile.get("adminPassword") and not keys:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Required parameter 'adminPassword' is missing (null).",
+            )
+        linux.setdefault("disablePasswordAuthentication", False)
+        linux.setdefault("provisionVMAgent", True)
+        linux.setdefault(
+            "patchSettings", {"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"}
+        )
+        linux["ssh"] = {"publicKeys": keys}
+        profile["linuxConfiguration"] = linux
+        profile.setdefault("computerName", resource["name"])
+        profile.setdefault("secrets", [])
+        profile.setdefault("allowExtensionOperations", True)
+        profile.setdefault("requireGuestProvisionSignal", True)
+        for secret in ("adminPassword", "customData"):
+            profile.pop(secret, None)
+        return profile
+
+    def lab_address(self, world: World, resource: Resource) -> ipaddress.IPv4Address:
+        """The public IP on the VM's primary NIC: the address its test host answers on."""
+        for reference in resource["properties"]["networkProfile"]["networkInterfaces"]:
+            nic = world.get(reference["id"])
+            for config in (nic or {}).get("properties", {}).get("ipConfigurations", []):
+                pip = world.get(ref_id(config["properties"].get("publicIPAddress")) or "")
+                if pip is not None and pip["type"] == PIP:
+                    return ipaddress.IPv4Address(pip["properties"]["ipAddress"])
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            "azlin lab: a VM needs a public IP address on one of its network interfaces; the "
+            "lab's test host for the VM answers on that address.",
+        )
+
+    def render(self, world: World, resource: Resource) -> Resource:
+        shown = super().render(world, resource)
+        shown.pop(LAB_KEY, None)
+        return shown
+
+    def instance_view(self, world: World, resource: Resource) -> dict[str, Any]:
+        power = resource[LAB_KEY]["power"]
+        state = resource["properties"]["provisioningState"]
+        image = resource["properties"]["storageProfile"]["imageReference"]
+        os_name, _ = IMAGE_OS.get(image["publisher"], ("linux", "Linux"))
+        return {
+            "computerName": resource["properties"]["osProfile"]["computerName"],
+            "osName": os_name,
+            "osVersion": image["exactVersion"].split(".", 2)[0]
+            + "."
+            + image["exactVersion"].split(".")[1],
+            "vmAgent": {
+                "vmAgentVersion": "2.12.0.2",
+                "statuses": [status("ProvisioningState/succeeded", "Ready")],
+            },
+            "disks": [
+                {
+                    "name": resource["properties"]["storageProfile"]["osDisk"]["name"],
+                    "statuses": [status("ProvisioningState/succeeded", "Provisioning succeeded")],
+                }
+            ],
+            "hyperVGeneration": "V2",
+            "statuses": [
+                status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}"),
+                status(f"PowerState/{power}", POWER_TEXT[power], time=False),
+            ],
+        }
+
+    def view(self, world: World, resource: Resource, name: str) -> dict[str, Any] | None:
+        return self.instance_view(world, resource) if name.lower() == "instanceview" else None
+
+    async def provision(self, world: World, resource: Resource, old: Resource | None) -> None:
+        if old is not None:
+            return
+        address = self.lab_address(world, resource)
+        world.put(os_disk_resource(world, resource))
+        profile = resource["properties"]["osProfile"]
+        keys = [k["keyData"] for k in profile["linuxConfiguration"]["ssh"]["publicKeys"]]
+        await blocking(
+            world.backend.create,
+            resource["properties"]["vmId"],
+            address,
+            profile["adminUsername"],
+            keys,
+            profile["computerName"],
+        )
+        resource[LAB_KEY]["power"] = "running"
+
+    async def act(self, world: World, resource: Resource, action: str) -> None:
+        during, after, calls = ACTIONS[action.lower()]
+        resource[LAB_KEY]["power"] = during
+        for call in calls:
+            await blocking(getattr(world.backend, call), resource["properties"]["vmId"])
+        resource[LAB_KEY]["power"] = after
+
+    def check_action(self, resource: Resource, action: str) -> None:
+        power = resource[LAB_KEY]["power"]
+        if action.lower() == "restart" and power != "running":
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"Operation 'restart' is not allowed on VM '{resource['name']}' since the VM is "
+                f"{power}.",
+            )
+
+    async def deprovision(self, world: World, resource: Resource) -> None:
+        await blocking(world.backend.delete, resource["properties"]["vmId"])
+        world.remove(resource["id"])
+        storage = resource["properties"]["storageProfile"]
+        for disk in [storage["osDisk"], *storage["dataDisks"]]:
+            if disk.get("deleteOption") == "Delete":
+                world.remove((disk.get("managedDisk") or {}).get("id", ""))
+        for nic_ref in resource["properties"]["networkProfile"]["networkInterfaces"]:
+            if (nic_ref.get("properties") or {}).get("deleteOption") == "Delete":
+                delete_nic_with_addresses(world, nic_ref["id"])
+
+
+def delete_nic_with_addresses(world: World, nic_id: str) -> None:
+    """A NIC deleted with its VM takes the public IPs marked deleteOption=Delete with it."""
+    nic = world.get(nic_id)
+    if nic is None:
+        return
+    world.remove(nic_id)
+    for config in nic["properties"]["ipConfigurations"]:
+        pip = config["properties"].get("publicIPAddress") or {}
+        if (pip.get("properties") or {}).get("deleteOption") == "Delete":
+            world.remove(pip["id"])
+
+
+def os_disk_resource(world: World, vm: Resource) -> Resource:
+    """The managed disk Azure creates from the image for a VM's OS disk."""
+    storage = vm["properties"]["storageProfile"]
+    os_disk, image = storage["osDisk"], storage["imageReference"]
+    account = os_disk["managedDisk"]["storageAccountType"]
+    key = image_key(image["publisher"], image["offer"], image["sku"])
+    return {
+        "id": os_disk["managedDisk"]["id"],
+        "name": os_disk["name"],
+        "type": DISK,
+        "location": vm["location"],
+        "managedBy": vm["id"],
+        "sku": {
+            "name": account,
+            "tier": "Premium" if account.startswith("Premium") else "Standard",
+        },
+        "properties": {
+            "osType": os_disk["osType"],
+            "hyperVGeneration": "V1" if key and key[2].endswith("gen1") else "V2",
+            "creationData": {
+                "createOption": "FromImage",
+                "imageReference": {
+                    "id": image_version_id(
+                        world.credentials.subscription_id,
+                        vm["location"],
+                        image,
+                        image["exactVersion"],
+                    )
+                },
+            },
+            "diskSizeGB": os_disk["diskSizeGB"],
+            "diskSizeBytes": os_disk["diskSizeGB"] * 1024**3,
+            "uniqueId": str(uuid.uuid4()),
+            "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+            "networkAccessPolicy": "AllowAll",
+            "publicNetworkAccess": "Enabled",
+            "timeCreated": now_iso(),
+            "provisioningState": "Succeeded",
+            "diskState": "Attached",
+        },
+    }
+
+
+def disk_user(world: World, disk_id: str) -> str | None:
+    for vm in world.of_type(VM):
+        storage = vm["properties"]["storageProfile"]
+        for disk in [storage["osDisk"], *storage["dataDisks"]]:
+            if same_id((disk.get("managedDisk") or {}).get("id"), disk_id):
+                return str(vm["id"])
+    return None
+
+
+class DiskKind(Kind):
+    type_name = DISK
+
+    def properties(
+        self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
+    ) -> dict[str, Any]:
+        creation = properties.get("creationData") or old.get("creationData") or {}
+        if not creation.get("createOption"):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Required parameter 'creationData.createOption' is missing (null).",
+            )
+        if creation["createOption"] == "Empty" and not properties.get("diskSizeGB"):
+            raise ArmError(
+                400, "InvalidParameter", "Required parameter 'diskSizeGB' is missing (null)."
+            )
+        properties["creationData"] = creation
+        properties["uniqueId"] = old.get("uniqueId") or str(uuid.uuid4())
+        properties["timeCreated"] = old.get("timeCreated") or now_iso()
+        properties.setdefault("encryption", {"type": "EncryptionAtRestWithPlatformKey"})
+        return properties
+
+    def render(self, world: World, resource: Resource) -> Resource:
+        shown = super().render(world, resource)
+        user = disk_user(world, resource["id"])
+        shown["properties"]["diskState"] = "Attached" if user else "Unattached"
+        if user:
+            shown["managedBy"] = user
+        else:
+            shown.pop("managedBy", None)
+        return shown
+
+    def check_delete(self, world: World, resource: Resource) -> None:
+        user = disk_user(world, resource["id"])
+        if user:
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"Disk {resource['name']} is attached to VM {user}.",
+            )

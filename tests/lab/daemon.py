@@ -1,0 +1,170 @@
+"""The lab as one background process: test hosts, apt proxy, ARM emulator, tunnel, GitHub.
+
+`serve()` runs in the foreground until SIGTERM, then removes everything it made. Leftovers of
+a lab that was killed (namespaces, mounts, VM disks, the bridge) are removed at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import signal
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from tests.lab.arm.app import make_arm_app, start_arm
+from tests.lab.arm.credentials import LabCredentials
+from tests.lab.config import GITHUB_HOSTS, LabConfig
+from tests.lab.github import make_github_app, seed_repos
+from tests.lab.hosts import network
+from tests.lab.hosts.apt_proxy import AptProxy
+from tests.lab.hosts.image import ensure_image
+from tests.lab.hosts.machine import TestHosts
+from tests.lab.pki import LabPki, create_pki
+from tests.lab.tunnel import serve_tunnel
+
+log = logging.getLogger(__name__)
+
+GITHUB_LOGIN = "azlin-tester"
+
+
+class HostsBackend:
+    """The ARM emulator's VMs, backed by the lab's test hosts."""
+
+    def __init__(self, hosts: TestHosts) -> None:
+        self._hosts = hosts
+
+    def create(
+        self,
+        vm_id: str,
+        address: ipaddress.IPv4Address,
+        admin_user: str,
+        authorized_keys: list[str],
+        hostname: str,
+    ) -> None:
+        self._hosts.create(vm_id, str(address), admin_user, authorized_keys, hostname)
+
+    def power_off(self, vm_id: str) -> None:
+        self._hosts.power_off(vm_id)
+
+    def start(self, vm_id: str) -> None:
+        self._hosts.start(vm_id)
+
+    def delete(self, vm_id: str) -> None:
+        self._hosts.delete(vm_id)
+
+
+def client_environment(
+    config: LabConfig, credentials: LabCredentials, token: str
+) -> dict[str, str]:
+    """What a shell needs so that azlin, the SDK, gh and git talk to the lab."""
+    proxy = f"http://127.0.0.1:{config.tunnel_port}"
+    bundle = str(config.ca_bundle)
+    return {
+        "HTTPS_PROXY": proxy,
+        "https_proxy": proxy,
+        "NO_PROXY": f"127.0.0.1,localhost,{config.subnet}",
+        "no_proxy": f"127.0.0.1,localhost,{config.subnet}",
+        "SSL_CERT_FILE": bundle,
+        "REQUESTS_CA_BUNDLE": bundle,
+        "GIT_SSL_CAINFO": bundle,
+        **credentials.client_env(),
+        "GH_TOKEN": token,
+    }
+
+
+def write_environment(config: LabConfig, env: dict[str, str]) -> None:
+    """env.json for tests and env.sh for shells; both 0600 (they hold the lab's secrets)."""
+    exports = "".join(f"export {key}={json.dumps(value)}\n" for key, value in env.items())
+    for path, text in (
+        (config.state_dir / "env.json", json.dumps(env, indent=2)),
+        (config.env_file, exports),
+    ):
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.chmod(0o600)
+        os.replace(temporary, path)
+
+
+def remove_leftovers(config: LabConfig, hosts: TestHosts) -> None:
+    """Everything a killed lab may have left: VMs, namespaces, the bridge, env files."""
+    hosts.delete_all()
+    network.bridge_down(config)
+    for name in ("env.json", "env.sh"):
+        (config.state_dir / name).unlink(missing_ok=True)
+
+
+def make_hosts(config: LabConfig, pki: LabPki) -> TestHosts:
+    entries = {name: str(config.bridge_address) for name in GITHUB_HOSTS}
+    return TestHosts(config, ensure_image(config), pki.ca_cert.read_bytes(), entries)
+
+
+async def _serve_async(config: LabConfig, hosts: TestHosts, pki: LabPki) -> None:
+    credentials = LabCredentials.generate()
+    token = f"ghp_{secrets.token_urlsafe(27)}"
+    repos_dir = config.state_dir / "github"
+    seed_repos(repos_dir)
+    context = pki.server_context()
+    stops: list[Callable[[], Awaitable[None]]] = []
+    try:
+        arm = await start_arm(
+            make_arm_app(config, HostsBackend(hosts), credentials),
+            "127.0.0.1",
+            config.arm_port,
+            context,
+        )
+        stops.append(arm.cleanup)
+        github = web.AppRunner(make_github_app(repos_dir, token, GITHUB_LOGIN), access_log=None)
+        await github.setup()
+        stops.append(github.cleanup)
+        await web.TCPSite(
+            github, str(config.bridge_address), config.github_port, ssl_context=context
+        ).start()
+        tunnel = await serve_tunnel(config)
+        stops.append(_closer(tunnel))
+        write_environment(config, client_environment(config, credentials, token))
+        log.info("lab ready")
+        await _until_signalled()
+    finally:
+        for stop in reversed(stops):
+            await stop()
+
+
+def _closer(server: asyncio.Server) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        server.close()
+        await server.wait_closed()
+
+    return close
+
+
+async def _until_signalled() -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    await stopped.wait()
+
+
+def serve(config: LabConfig) -> None:
+    """Start every part of the lab, serve until SIGTERM, then remove what was made."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    config.state_dir.chmod(0o711)  # squid runs as "proxy" and must reach its folder
+    pki = create_pki(config)
+    hosts = make_hosts(config, pki)
+    remove_leftovers(config, hosts)
+    apt = AptProxy(config)
+    try:
+        network.bridge_up(config)
+        apt.start()
+        asyncio.run(_serve_async(config, hosts, pki))
+    finally:
+        log.info("lab stopping")
+        apt.stop()
+        remove_leftovers(config, hosts)
+        config.pid_file.unlink(missing_ok=True)
