@@ -7,15 +7,28 @@ from pathlib import Path
 
 import platformdirs
 
+from azlin.errors import PrerequisiteError
+
 APP_NAME = "azlin"
 
 
+def home_dir() -> Path:
+    """The user's home; an empty or relative HOME would scatter keys, so it is refused."""
+    home = os.environ.get("HOME", "")
+    if not home or not os.path.isabs(home):
+        raise PrerequisiteError(
+            f"HOME is {home!r}; azlin keeps its key in $HOME/.ssh — set HOME to your home folder."
+        )
+    return Path(home)
+
+
 def ssh_dir() -> Path:
-    return Path.home() / ".ssh"
+    return home_dir() / ".ssh"
 
 
 def state_dir() -> Path:
     """Private state: run records, runner data, known hosts (folders made 0700 by writers)."""
+    home_dir()
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 

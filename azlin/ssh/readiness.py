@@ -12,6 +12,7 @@ from azlin.paths import private_dir
 from azlin.ssh.options import SshTarget, ssh_options
 
 POLL_SECONDS = 1.0
+KEY_REFUSALS_TOLERATED = 5
 
 
 def forget_host(known_hosts: Path, host: str) -> None:
@@ -29,15 +30,22 @@ def wait_until_ready(target: SshTarget, timeout: float) -> float:
     started = time.monotonic()
     deadline = started + timeout
     _wait_for_port(target.host, 22, deadline)
-    last_error = _try_login(target)
-    while last_error is not None:
+    refusals = 0
+    while (error := _try_login(target)) is not None:
+        # The VM's agent installs the key before sshd starts, so a key refused again and again
+        # means the VM was made with another key: waiting longer cannot help.
+        refusals = refusals + 1 if "Permission denied" in error else 0
+        if refusals >= KEY_REFUSALS_TOLERATED:
+            raise ReadinessError(
+                f"{target.host} refuses {target.key}: the VM was probably created with another "
+                "key. Connect with that key, or destroy the VM and provision it again."
+            )
         if time.monotonic() >= deadline:
             raise ReadinessError(
                 f"{target.host} accepts connections on port 22 but SSH login failed within "
-                f"{timeout:.0f}s: {last_error}. Retry with a longer --ready-timeout."
+                f"{timeout:.0f}s: {error}. Retry with a longer --ready-timeout."
             )
         time.sleep(POLL_SECONDS)
-        last_error = _try_login(target)
     return time.monotonic() - started
 
 

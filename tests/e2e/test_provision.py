@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.client import WRITE_METHODS, LabClient
+from tests.lab.client import LabClient
 
 STEPS = (
     "Prerequisites",
@@ -112,7 +112,7 @@ def test_bad_repo_never_reaches_an_arm_write(lab: LabClient, lab_env: dict[str, 
     result = azlin(lab_env, "provision", "--name", "never", "--repo", "http://github.com/a/b")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
-    assert [e for e in lab.requests_since(before) if e["method"] in WRITE_METHODS] == []
+    assert lab.arm_writes_since(before) == []
 
 
 def test_wrong_secret_exits_3_before_any_write(lab: LabClient, lab_env: dict[str, str]) -> None:
@@ -122,4 +122,4 @@ def test_wrong_secret_exits_3_before_any_write(lab: LabClient, lab_env: dict[str
     assert result.returncode == 3, result.stderr
     assert "Error: Azure rejected the service principal" in result.stderr
     assert "Traceback" not in result.stderr
-    assert [e for e in lab.requests_since(before) if e["method"] in WRITE_METHODS] == []
+    assert lab.arm_writes_since(before) == []

@@ -1,0 +1,62 @@
+# make demo: set everything up on a fresh machine and provision a VM against the lab.
+# make test: the tests (they start the lab themselves).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# ansible-core 2.21 (the `ansible` 14 package) needs Python 3.12 or later.
+PYTHON312 ?= $(shell command -v python3.12 || ls -d $$HOME/.pyenv/versions/3.12*/bin/python 2>/dev/null | tail -n 1)
+COLLECTION_REQUIREMENTS := $(VENV)/lib/python3.12/site-packages/ansible_collections/azure/azcollection/requirements.txt
+SYSTEM_PACKAGES := debootstrap systemd-container squid iproute2 iptables openssh-client \
+	tmux git rsync ca-certificates
+DEMO_VM := azlin-demo
+DEMO_REPO := https://github.com/azlin-lab/hello
+
+.PHONY: help system-deps venv lab-up lab-down demo test lint clean
+
+help:
+	@echo "make demo      set up this machine and provision a VM against the lab"
+	@echo "make test      run the tests"
+	@echo "make lab-up    start the lab and print the exports that point azlin at it"
+	@echo "make lab-down  stop the lab and remove every test VM"
+
+system-deps: $(VENV)/.system-deps
+$(VENV)/.system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages: $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml | $(VENV)/.system-deps
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 is needed (python3.12 on PATH or pyenv)"; exit 2; }
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	# azure.azcollection imports every SDK it pins; install exactly its own requirements.
+	$(PY) -m pip install -q -r $(COLLECTION_REQUIREMENTS)
+	@touch $@
+
+lab-up: venv
+	@$(PY) -m tests.lab up
+
+lab-down:
+	@$(PY) -m tests.lab down
+
+demo: venv lab-up
+	@source "$$($(PY) -m tests.lab env-file)" && \
+		$(VENV)/bin/azlin provision --name $(DEMO_VM) --repo $(DEMO_REPO)
+
+test: venv
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check azlin tests
+	$(VENV)/bin/ruff format --check azlin tests
+	$(VENV)/bin/mypy
+
+clean: lab-down
+	rm -rf $(VENV)
