@@ -6,7 +6,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # ansible-core 2.21 (the `ansible` 14 package) needs Python 3.12 or later.
-PYTHON312 ?= $(shell command -v python3.12 || ls -d $$HOME/.pyenv/versions/3.12*/bin/python 2>/dev/null | tail -n 1)
+# pyenv's shims exist even where they cannot run, so each candidate is tried, not just found.
+PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python python3.13 \
+	$$HOME/.pyenv/versions/3.13*/bin/python; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p && break; done)
 COLLECTION_REQUIREMENTS := $(VENV)/lib/python3.12/site-packages/ansible_collections/azure/azcollection/requirements.txt
 SYSTEM_PACKAGES := debootstrap systemd-container squid iproute2 iptables openssh-client \
 	tmux git rsync ca-certificates
