@@ -31,6 +31,8 @@ from tests.lab.tunnel import serve_tunnel
 log = logging.getLogger(__name__)
 
 GITHUB_LOGIN = "azlin-tester"
+# Azure stops a Run Command script after 90 minutes.
+RUN_COMMAND_TIMEOUT = 90 * 60.0
 
 
 class HostsBackend:
@@ -57,6 +59,33 @@ class HostsBackend:
 
     def delete(self, vm_id: str) -> None:
         self._hosts.delete(vm_id)
+
+    def run_command(
+        self, vm_id: str, script: str, arguments: list[str], environment: dict[str, str]
+    ) -> tuple[int, str, str]:
+        variables = [f"{name}={value}" for name, value in environment.items()]
+        argv = ["env", *variables, "/bin/bash", "-c", script, "script", *arguments]
+        return self._hosts.run_in_vm(vm_id, argv, timeout=RUN_COMMAND_TIMEOUT)
+
+    def set_link(self, vm_id: str, up: bool) -> None:
+        network.set_link(self._hosts.link(vm_id), up)
+
+    def set_loss(self, vm_id: str, percent: int) -> None:
+        if percent:
+            network.set_loss(self._hosts.link(vm_id), percent)
+        else:
+            network.clear_faults(self._hosts.link(vm_id))
+
+    def set_sshd(self, vm_id: str, running: bool) -> None:
+        if not running:
+            self._hosts.stop_sshd(vm_id)
+            return
+        status, _, error = self._hosts.run_in_vm(vm_id, ["systemctl", "start", "ssh.service"])
+        if status != 0:
+            raise RuntimeError(f"could not start sshd in {vm_id}: {error.strip()}")
+
+    def hold_dpkg_lock(self, vm_id: str, seconds: float) -> None:
+        self._hosts.hold_dpkg_lock(vm_id, seconds)
 
 
 def client_environment(

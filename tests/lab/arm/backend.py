@@ -32,3 +32,25 @@ class VmBackend(Protocol):
 
     def delete(self, vm_id: str) -> None:
         """Stop the machine and remove everything it had."""
+
+    def run_command(
+        self, vm_id: str, script: str, arguments: list[str], environment: dict[str, str]
+    ) -> tuple[int, str, str]:
+        """Run a shell script as root inside the machine, not over its network (Run Command).
+
+        Returns the exit status, stdout and stderr.
+        """
+
+    # -- fault hooks: what a test does to a machine that Azure would never do on request ----
+
+    def set_link(self, vm_id: str, up: bool) -> None:
+        """Cut (or restore) the machine's network cable."""
+
+    def set_loss(self, vm_id: str, percent: int) -> None:
+        """Drop about percent % of the machine's packets both ways; 0 stops dropping."""
+
+    def set_sshd(self, vm_id: str, running: bool) -> None:
+        """Stop (or start again) sshd inside the running machine."""
+
+    def hold_dpkg_lock(self, vm_id: str, seconds: float) -> None:
+        """Hold dpkg's lock inside the machine for seconds, as unattended-upgrades would."""

@@ -7,6 +7,21 @@ from typing import Any
 
 from tests.lab.arm.errors import ArmError
 
+# Regions the lab accepts; ARM normalises "East US" to "eastus".
+LOCATIONS = (
+    "eastus",
+    "eastus2",
+    "westus2",
+    "westus3",
+    "centralus",
+    "northeurope",
+    "westeurope",
+    "uksouth",
+    "swedencentral",
+    "southeastasia",
+    "australiaeast",
+)
+
 
 @dataclass(frozen=True)
 class VmSize:
@@ -15,6 +30,7 @@ class VmSize:
     memory_mb: int
     max_data_disks: int
     resource_disk_mb: int
+    family: str
 
     def body(self) -> dict[str, Any]:
         return {
@@ -28,15 +44,15 @@ class VmSize:
 
 
 VM_SIZES = (
-    VmSize("Standard_B1s", 1, 1024, 2, 4096),
-    VmSize("Standard_B1ms", 1, 2048, 2, 4096),
-    VmSize("Standard_B2s", 2, 4096, 4, 8192),
-    VmSize("Standard_B2ms", 2, 8192, 4, 16384),
-    VmSize("Standard_D2s_v3", 2, 8192, 4, 16384),
-    VmSize("Standard_D4s_v3", 4, 16384, 8, 32768),
-    VmSize("Standard_D2s_v5", 2, 8192, 4, 0),
-    VmSize("Standard_D4s_v5", 4, 16384, 8, 0),
-    VmSize("Standard_E2s_v5", 2, 16384, 4, 0),
+    VmSize("Standard_B1s", 1, 1024, 2, 4096, "standardBSFamily"),
+    VmSize("Standard_B1ms", 1, 2048, 2, 4096, "standardBSFamily"),
+    VmSize("Standard_B2s", 2, 4096, 4, 8192, "standardBSFamily"),
+    VmSize("Standard_B2ms", 2, 8192, 4, 16384, "standardBSFamily"),
+    VmSize("Standard_D2s_v3", 2, 8192, 4, 16384, "standardDSv3Family"),
+    VmSize("Standard_D4s_v3", 4, 16384, 8, 32768, "standardDSv3Family"),
+    VmSize("Standard_D2s_v5", 2, 8192, 4, 0, "standardDSv5Family"),
+    VmSize("Standard_D4s_v5", 4, 16384, 8, 0, "standardDSv5Family"),
+    VmSize("Standard_E2s_v5", 2, 16384, 4, 0, "standardESv5Family"),
 )
 
 # (publisher, offer, sku) -> versions, oldest first.

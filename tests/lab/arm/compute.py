@@ -9,20 +9,21 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from tests.lab.arm.capacity import check_quota, check_size_allowed
 from tests.lab.arm.catalog import (
     IMAGE_OS,
     VM_SIZES,
+    VmSize,
     find_size,
-    image_key,
-    image_version_id,
     resolve_image,
 )
+from tests.lab.arm.disks import DISK, os_disk_resource
 from tests.lab.arm.errors import ArmError, bad_reference
 from tests.lab.arm.kinds import Kind, ref_id, same_id
 from tests.lab.arm.network import PIP, VM, nic_user
+from tests.lab.arm.run_command import parse_run_command, run_command
 from tests.lab.arm.state import Resource, World, now_iso
 
-DISK = "Microsoft.Compute/disks"
 # Lab-only state kept beside a VM; never shown to clients.
 LAB_KEY = "_lab"
 POWER_TEXT = {
@@ -40,6 +41,7 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "deallocate": ("deallocating", "deallocated", ("power_off",)),
     "restart": ("starting", "running", ("power_off", "start")),
 }
+RUN_COMMAND = "runcommand"
 
 
 async def blocking(function: Callable[..., None], *args: Any) -> None:
@@ -56,7 +58,7 @@ def status(code: str, display: str, time: bool = True) -> dict[str, Any]:
 
 class VirtualMachineKind(Kind):
     type_name = VM
-    actions = tuple(ACTIONS)
+    actions = (*ACTIONS, RUN_COMMAND)
 
     def accept(
         self, world: World, resource_id: str, body: Resource, old: Resource | None
@@ -78,6 +80,7 @@ class VirtualMachineKind(Kind):
                 f"valid sizes in the current region are: {', '.join(s.name for s in VM_SIZES)}.",
             )
         properties["hardwareProfile"] = {**hardware, "vmSize": size.name}
+        self.check_capacity(world, resource, size)
         properties["networkProfile"] = self.network_profile(world, resource, properties, old)
         properties["storageProfile"] = self.storage_profile(resource, properties, old)
         properties["osProfile"] = self.os_profile(resource, properties, old)
@@ -87,6 +90,14 @@ class VirtualMachineKind(Kind):
         # Azure returns userData only when asked with $expand=userData.
         properties.pop("userData", None)
         return properties
+
+    def check_capacity(self, world: World, resource: Resource, size: VmSize) -> None:
+        """Refuse a restricted size or one past the region's vCPU quota, before anything."""
+        location = resource["location"]
+        check_size_allowed(world.capacity, size, location)
+        old = world.get(resource["id"])
+        if old is None or old[LAB_KEY]["power"] != "deallocated":
+            check_quota(world.capacity, location, size, vcpu_holders(world, location, old))
 
     def network_profile(
         self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
@@ -248,23 +259,41 @@ class VirtualMachineKind(Kind):
             profile["computerName"],
         )
         resource[LAB_KEY]["power"] = "running"
+        await delay_boot(world, resource["properties"]["vmId"])
 
-    async def act(self, world: World, resource: Resource, action: str) -> None:
+    async def act(
+        self, world: World, resource: Resource, action: str, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        vm_id = resource["properties"]["vmId"]
+        if action.lower() == RUN_COMMAND:
+            return await run_command(world.backend, vm_id, parse_run_command(body))
         during, after, calls = ACTIONS[action.lower()]
         resource[LAB_KEY]["power"] = during
         for call in calls:
-            await blocking(getattr(world.backend, call), resource["properties"]["vmId"])
+            await blocking(getattr(world.backend, call), vm_id)
         resource[LAB_KEY]["power"] = after
+        return None
 
-    def check_action(self, resource: Resource, action: str) -> None:
+    def check_action(
+        self, world: World, resource: Resource, action: str, body: dict[str, Any]
+    ) -> None:
         power = resource[LAB_KEY]["power"]
-        if action.lower() == "restart" and power != "running":
+        if action.lower() in ("restart", RUN_COMMAND) and power != "running":
+            name = "runCommand" if action.lower() == RUN_COMMAND else action.lower()
             raise ArmError(
                 409,
                 "OperationNotAllowed",
-                f"Operation 'restart' is not allowed on VM '{resource['name']}' since the VM is "
+                f"Operation '{name}' is not allowed on VM '{resource['name']}' since the VM is "
                 f"{power}.",
             )
+        if action.lower() == RUN_COMMAND:
+            parse_run_command(body)
+        if action.lower() == "start" and power == "deallocated":
+            size = find_size(resource["properties"]["hardwareProfile"]["vmSize"])
+            location = resource["location"]
+            if size is not None:
+                used = vcpu_holders(world, location, resource)
+                check_quota(world.capacity, location, size, used)
 
     async def deprovision(self, world: World, resource: Resource) -> None:
         await blocking(world.backend.delete, resource["properties"]["vmId"])
@@ -278,6 +307,40 @@ class VirtualMachineKind(Kind):
                 delete_nic_with_addresses(world, nic_ref["id"])
 
 
+async def delay_boot(world: World, vm_id: str) -> None:
+    """Fault: keep a new VM off the network for world.boot_delay seconds after its create.
+
+    The create returns as soon as the VM's systemd runs, before its sshd listens, so cutting
+    the link here leaves no moment in which the VM answers early.
+    """
+    seconds, world.boot_delay = world.boot_delay, 0.0
+    if not seconds:
+        return
+    await blocking(world.backend.set_link, vm_id, False)
+
+    async def come_up() -> None:
+        await asyncio.sleep(seconds)
+        await blocking(world.backend.set_link, vm_id, True)
+
+    task = asyncio.get_running_loop().create_task(come_up())
+    world.tasks.add(task)
+    task.add_done_callback(world.tasks.discard)
+
+
+def vcpu_holders(world: World, location: str, leave_out: Resource | None) -> list[VmSize]:
+    """Sizes of the VMs in location that hold vCPUs of the quota (deallocated ones do not)."""
+    sizes = []
+    for vm in world.of_type(VM):
+        if vm["location"] != location or vm[LAB_KEY]["power"] == "deallocated":
+            continue
+        if leave_out is not None and same_id(vm["id"], leave_out["id"]):
+            continue
+        size = find_size(vm["properties"]["hardwareProfile"]["vmSize"])
+        if size is not None:
+            sizes.append(size)
+    return sizes
+
+
 def delete_nic_with_addresses(world: World, nic_id: str) -> None:
     """A NIC deleted with its VM takes the public IPs marked deleteOption=Delete with it."""
     nic = world.get(nic_id)
@@ -288,98 +351,3 @@ def delete_nic_with_addresses(world: World, nic_id: str) -> None:
         pip = config["properties"].get("publicIPAddress") or {}
         if (pip.get("properties") or {}).get("deleteOption") == "Delete":
             world.remove(pip["id"])
-
-
-def os_disk_resource(world: World, vm: Resource) -> Resource:
-    """The managed disk Azure creates from the image for a VM's OS disk."""
-    storage = vm["properties"]["storageProfile"]
-    os_disk, image = storage["osDisk"], storage["imageReference"]
-    account = os_disk["managedDisk"]["storageAccountType"]
-    key = image_key(image["publisher"], image["offer"], image["sku"])
-    return {
-        "id": os_disk["managedDisk"]["id"],
-        "name": os_disk["name"],
-        "type": DISK,
-        "location": vm["location"],
-        "managedBy": vm["id"],
-        "sku": {
-            "name": account,
-            "tier": "Premium" if account.startswith("Premium") else "Standard",
-        },
-        "properties": {
-            "osType": os_disk["osType"],
-            "hyperVGeneration": "V1" if key and key[2].endswith("gen1") else "V2",
-            "creationData": {
-                "createOption": "FromImage",
-                "imageReference": {
-                    "id": image_version_id(
-                        world.credentials.subscription_id,
-                        vm["location"],
-                        image,
-                        image["exactVersion"],
-                    )
-                },
-            },
-            "diskSizeGB": os_disk["diskSizeGB"],
-            "diskSizeBytes": os_disk["diskSizeGB"] * 1024**3,
-            "uniqueId": str(uuid.uuid4()),
-            "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
-            "networkAccessPolicy": "AllowAll",
-            "publicNetworkAccess": "Enabled",
-            "timeCreated": now_iso(),
-            "provisioningState": "Succeeded",
-            "diskState": "Attached",
-        },
-    }
-
-
-def disk_user(world: World, disk_id: str) -> str | None:
-    for vm in world.of_type(VM):
-        storage = vm["properties"]["storageProfile"]
-        for disk in [storage["osDisk"], *storage["dataDisks"]]:
-            if same_id((disk.get("managedDisk") or {}).get("id"), disk_id):
-                return str(vm["id"])
-    return None
-
-
-class DiskKind(Kind):
-    type_name = DISK
-
-    def properties(
-        self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
-    ) -> dict[str, Any]:
-        creation = properties.get("creationData") or old.get("creationData") or {}
-        if not creation.get("createOption"):
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "Required parameter 'creationData.createOption' is missing (null).",
-            )
-        if creation["createOption"] == "Empty" and not properties.get("diskSizeGB"):
-            raise ArmError(
-                400, "InvalidParameter", "Required parameter 'diskSizeGB' is missing (null)."
-            )
-        properties["creationData"] = creation
-        properties["uniqueId"] = old.get("uniqueId") or str(uuid.uuid4())
-        properties["timeCreated"] = old.get("timeCreated") or now_iso()
-        properties.setdefault("encryption", {"type": "EncryptionAtRestWithPlatformKey"})
-        return properties
-
-    def render(self, world: World, resource: Resource) -> Resource:
-        shown = super().render(world, resource)
-        user = disk_user(world, resource["id"])
-        shown["properties"]["diskState"] = "Attached" if user else "Unattached"
-        if user:
-            shown["managedBy"] = user
-        else:
-            shown.pop("managedBy", None)
-        return shown
-
-    def check_delete(self, world: World, resource: Resource) -> None:
-        user = disk_user(world, resource["id"])
-        if user:
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
-                f"Disk {resource['name']} is attached to VM {user}.",
-            )

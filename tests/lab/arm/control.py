@@ -1,4 +1,5 @@
-"""The lab's own API beside ARM: request log, resources, faults, latencies (`/_lab/...`)."""
+"""The lab's own API beside ARM (`/_lab/...`): request log, resources, faults, latencies,
+capacity (SKU restrictions, quotas) and the host fault hooks of the test VMs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import dataclasses
 
 from aiohttp import web
 
-from tests.lab.arm.state import FAULT_KINDS, Fault, World
+from tests.lab.arm.capacity import restriction_from
+from tests.lab.arm.compute import blocking
+from tests.lab.arm.network import VM
+from tests.lab.arm.state import FAULT_KINDS, Fault, Resource, World
 
 
 class ControlEndpoints:
@@ -62,8 +66,95 @@ class ControlEndpoints:
         return web.json_response(self.world.latency)
 
 
+class CapacityEndpoints:
+    """SKU restrictions and quota limits of the lab's subscription."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def restrictions(self, request: web.Request) -> web.Response:
+        found = [dataclasses.asdict(r) for r in self.world.capacity.restrictions]
+        return web.json_response({"restrictions": found})
+
+    async def add_restriction(self, request: web.Request) -> web.Response:
+        """Body: {"size": "Standard_B2s", "location": "eastus", "type": "Location"}."""
+        try:
+            restriction = restriction_from(await request.json())
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        self.world.capacity.restrictions.append(restriction)
+        return web.json_response(dataclasses.asdict(restriction), status=201)
+
+    async def reset_restrictions(self, request: web.Request) -> web.Response:
+        self.world.capacity.restrictions[:] = type(self.world.capacity)().restrictions
+        return web.Response(status=204)
+
+    async def set_quota(self, request: web.Request) -> web.Response:
+        """Body: {"location": "eastus", "name": "cores" or a family, "limit": 4 or null}."""
+        body = await request.json()
+        limit = body.get("limit")
+        self.world.capacity.set_limit(
+            str(body["location"]), str(body["name"]), None if limit is None else int(limit)
+        )
+        return web.Response(status=204)
+
+
+class HostFaultEndpoints:
+    """`POST /_lab/hosts/{vm}/{fault}`: what a test does to a running VM's host.
+
+    `{vm}` is the VM's ARM name; `?resource_group=` picks one when two groups use the name.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def _vm(self, request: web.Request) -> Resource:
+        name = request.match_info["vm"].lower()
+        group = request.query.get("resource_group", "").lower()
+        found = [
+            vm
+            for vm in self.world.of_type(VM)
+            if vm["name"].lower() == name
+            and (not group or f"/resourcegroups/{group}/" in vm["id"].lower())
+        ]
+        if not found:
+            raise web.HTTPNotFound(text=f"no VM named {name}; create it through ARM first")
+        if len(found) > 1:
+            raise web.HTTPConflict(text=f"several VMs are named {name}; add ?resource_group=")
+        return found[0]
+
+    async def set_boot_delay(self, request: web.Request) -> web.Response:
+        """Body: {"seconds": N}: the next VM created stays unreachable N s after its create."""
+        self.world.boot_delay = float((await request.json())["seconds"])
+        return web.Response(status=204)
+
+    async def fault(self, request: web.Request) -> web.Response:
+        vm_id = self._vm(request)["properties"]["vmId"]
+        body = await request.json()
+        backend = self.world.backend
+        hooks = {
+            "link": lambda: blocking(backend.set_link, vm_id, bool(body["up"])),
+            "loss": lambda: blocking(backend.set_loss, vm_id, int(body["percent"])),
+            "sshd": lambda: blocking(backend.set_sshd, vm_id, bool(body["running"])),
+            "dpkg-lock": lambda: blocking(backend.hold_dpkg_lock, vm_id, float(body["seconds"])),
+        }
+        hook = hooks.get(request.match_info["fault"])
+        if hook is None:
+            raise web.HTTPNotFound(text=f"host faults are {', '.join(hooks)}")
+        await hook()
+        return web.Response(status=204)
+
+
 def add_control_routes(app: web.Application, world: World) -> None:
     control = ControlEndpoints(world)
+    capacity = CapacityEndpoints(world)
+    hosts = HostFaultEndpoints(world)
+    app.router.add_get("/_lab/sku-restrictions", capacity.restrictions)
+    app.router.add_post("/_lab/sku-restrictions", capacity.add_restriction)
+    app.router.add_delete("/_lab/sku-restrictions", capacity.reset_restrictions)
+    app.router.add_post("/_lab/quota", capacity.set_quota)
+    app.router.add_post("/_lab/boot-delay", hosts.set_boot_delay)
+    app.router.add_post("/_lab/hosts/{vm}/{fault}", hosts.fault)
     app.router.add_get("/_lab/requests", control.requests)
     app.router.add_delete("/_lab/requests", control.clear_requests)
     app.router.add_get("/_lab/resources", control.resources)

@@ -6,8 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.lab.arm.catalog import LOCATIONS
 from tests.lab.arm.errors import ArmError, group_not_found
-from tests.lab.arm.kinds import LOCATIONS, normalise_location
+from tests.lab.arm.kinds import normalise_location
 from tests.lab.arm.operations import OperationEndpoints, retry_headers
 from tests.lab.arm.resources import KINDS, read_body
 from tests.lab.arm.state import Resource, World

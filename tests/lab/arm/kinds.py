@@ -6,23 +6,10 @@ import copy
 import uuid
 from typing import Any, ClassVar
 
+from tests.lab.arm.catalog import LOCATIONS
 from tests.lab.arm.errors import ArmError, bad_reference
 from tests.lab.arm.state import Resource, World
 
-# Regions the lab accepts; ARM normalises "East US" to "eastus".
-LOCATIONS = (
-    "eastus",
-    "eastus2",
-    "westus2",
-    "westus3",
-    "centralus",
-    "northeurope",
-    "westeurope",
-    "uksouth",
-    "swedencentral",
-    "southeastasia",
-    "australiaeast",
-)
 # Keys ARM computes; a client's values for them are ignored.
 SERVER_KEYS = ("id", "name", "type", "etag")
 
@@ -119,10 +106,18 @@ class Kind:
     async def deprovision(self, world: World, resource: Resource) -> None:
         """The slow part of a DELETE, and what it takes down with it."""
 
-    async def act(self, world: World, resource: Resource, action: str) -> None:
-        """A POST action on the resource (VM start, powerOff...); runs inside the operation."""
+    async def act(
+        self, world: World, resource: Resource, action: str, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A POST action (VM start, runCommand...); runs inside the operation.
 
-    def check_action(self, resource: Resource, action: str) -> None:
+        Returns what the operation answers when done, or None when it answers no body.
+        """
+        return None
+
+    def check_action(
+        self, world: World, resource: Resource, action: str, body: dict[str, Any]
+    ) -> None:
         """Raise if the resource cannot take this action in its present state."""
 
     def view(self, world: World, resource: Resource, name: str) -> dict[str, Any] | None:

@@ -79,4 +79,6 @@ class OperationEndpoints:
             return web.Response(status=202, headers=headers)
         if operation.error is not None:
             return operation.error.response()
+        if operation.result is not None:
+            return web.json_response(operation.result)
         return web.Response(status=done_status)

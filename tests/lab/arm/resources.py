@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
-from tests.lab.arm.compute import DiskKind, VirtualMachineKind
+from tests.lab.arm.compute import VirtualMachineKind
+from tests.lab.arm.disks import DiskKind
 from tests.lab.arm.errors import ArmError, group_not_found, not_found
 from tests.lab.arm.kinds import ChildKind, Kind
 from tests.lab.arm.network import (
@@ -239,14 +241,38 @@ class ResourceEndpoints:
         kind, resource = self._existing(target)
         if action.lower() not in kind.actions:
             raise invalid_type(f"{kind.type_name}/{action}", request.query["api-version"])
-        kind.check_action(resource, action)
+        body = await read_body(request) if request.can_read_body else {}
+        kind.check_action(self.world, resource, action, body)
 
-        async def work() -> None:
-            await kind.act(self.world, resource, action)
+        async def work() -> dict[str, Any] | None:
+            return await kind.act(self.world, resource, action, body)
 
         latency_key = f"{kind.type_name}/{action}"
         return self._accepted(
             request, latency_key, resource["location"], work, status=202, location=True
+        )
+
+    async def patch(self, request: web.Request, target: Target) -> web.Response:
+        """PATCH of a resource's tags: compute answers as an LRO, network at once."""
+        kind, resource = self._existing(target)
+        body = await read_body(request)
+        unsupported = sorted(set(body) - {"tags"})
+        if unsupported:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"azlin lab: PATCH changes tags only; send {', '.join(unsupported)} with a PUT.",
+            )
+        resource["tags"] = dict(body.get("tags") or {})
+        shown = kind.render(self.world, resource)
+        if not kind.type_name.startswith("Microsoft.Compute/"):
+            return web.json_response(shown)
+
+        async def work() -> None:
+            return None
+
+        return self._accepted(
+            request, kind.type_name, resource["location"], work, status=200, body=shown
         )
 
     async def view(self, request: web.Request, target: Target, name: str) -> web.Response:
@@ -261,7 +287,7 @@ class ResourceEndpoints:
         request: web.Request,
         latency_type: str,
         region: str,
-        work: Callable[[], Awaitable[None]],
+        work: Callable[[], Awaitable[Any]],
         *,
         status: int,
         body: Resource | None = None,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from tests.lab.arm.aad import ARM_RESOURCES, TokenAuthority
-from tests.lab.arm.catalog import VM_SIZES, image_listing
+from tests.lab.arm.capacity import location_filter, quota_exceeded, sku_listing, usage_listing
+from tests.lab.arm.catalog import LOCATIONS, VM_SIZES, image_listing
+from tests.lab.arm.compute import vcpu_holders
 from tests.lab.arm.errors import ArmError
 from tests.lab.arm.groups import (
     GROUP,
@@ -18,7 +21,6 @@ from tests.lab.arm.groups import (
     subscription_body,
     tenant_body,
 )
-from tests.lab.arm.kinds import LOCATIONS
 from tests.lab.arm.operations import OperationEndpoints
 from tests.lab.arm.resources import ASYNC_FAULT, KINDS, ResourceEndpoints, Target, invalid_type
 from tests.lab.arm.state import Fault, World
@@ -54,12 +56,7 @@ def fault_error(fault: Fault) -> ArmError | None:
             "another size or deploy to a different location or different zone. See "
             "https://aka.ms/azureskunotavailable for details.",
         ),
-        "QuotaExceeded": ArmError(
-            409,
-            "QuotaExceeded",
-            "Operation could not be completed as it results in exceeding approved Total Regional "
-            "Cores quota. Current Limit: 4, Current Usage: 4, Additional Required: 2.",
-        ),
+        "QuotaExceeded": quota_exceeded("Total Regional Cores", "eastus", 4, 4, 2),
     }
     return answers.get(fault.kind)
 
@@ -101,7 +98,11 @@ class ArmRouter:
         r("HEAD GET PUT PATCH DELETE", RG, self.group)
         r("GET", RG + "/resources", lambda q, m: _sync(self.groups.resources(m["rg"])))
         r("GET", RG + "/providers/(?P<ns>[^/]+)/(?P<rest>.+)", self.provider_get)
-        r("PUT DELETE POST", RG + "/providers/(?P<ns>[^/]+)/(?P<rest>.+)", self.provider_write)
+        r(
+            "PUT PATCH DELETE POST",
+            RG + "/providers/(?P<ns>[^/]+)/(?P<rest>.+)",
+            self.provider_write,
+        )
         loc = SUB + "/providers/(?P<ns>[^/]+)/locations/(?P<loc>[^/]+)"
         r(
             "GET",
@@ -114,6 +115,8 @@ class ArmRouter:
             SUB + "/providers/microsoft.compute/locations/(?P<loc>[^/]+)/vmsizes",
             self.vm_sizes,
         )
+        r("GET", SUB + "/providers/microsoft.compute/skus", self.skus)
+        r("GET", SUB + "/providers/microsoft.compute/locations/(?P<loc>[^/]+)/usages", self.usages)
         r("GET", loc + "/publishers(?:/(?P<rest>.+))?", self.images)
         r("GET", SUB + "/providers/(?P<ns>[^/]+)/(?P<type>[^/]+)", self.list_type)
 
@@ -173,7 +176,7 @@ class ArmRouter:
         if fault is None:
             return
         if fault.kind == "hang":
-            await asyncio.sleep(HANG_SECONDS)
+            await _hang(request)
             raise ArmError(504, "GatewayTimeout", "The gateway did not receive a response in time.")
         if fault.kind == "AllocationFailed":
             request[ASYNC_FAULT] = ALLOCATION_FAILED
@@ -228,6 +231,16 @@ class ArmRouter:
         self._check_location(m["loc"])
         return web.json_response({"value": [s.body() for s in VM_SIZES]})
 
+    async def skus(self, request: web.Request, m: dict[str, str]) -> web.Response:
+        location = location_filter(request.query.get("$filter", ""))
+        return web.json_response(sku_listing(self.world.capacity, location))
+
+    async def usages(self, request: web.Request, m: dict[str, str]) -> web.Response:
+        self._check_location(m["loc"])
+        location = m["loc"].lower()
+        held = vcpu_holders(self.world, location, None)
+        return web.json_response(usage_listing(self.world.capacity, location, held))
+
     async def images(self, request: web.Request, m: dict[str, str]) -> web.Response:
         self._check_location(m["loc"])
         segments = [s for s in m.get("rest", "").split("/") if s]
@@ -270,7 +283,18 @@ class ArmRouter:
             raise invalid_type(f"{target.type_name}/{extra}", request.query["api-version"])
         if request.method == "PUT":
             return await self.resources.put(request, target)
+        if request.method == "PATCH":
+            return await self.resources.patch(request, target)
         return await self.resources.delete(request, target)
+
+
+async def _hang(request: web.Request) -> None:
+    """Hold the request until a gateway would give up, or until the client has gone."""
+    deadline = time.monotonic() + HANG_SECONDS
+    while time.monotonic() < deadline:
+        if request.transport is None or request.transport.is_closing():
+            return
+        await asyncio.sleep(0.2)
 
 
 async def _sync(response: web.Response) -> web.Response:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.lab.arm.backend import VmBackend
+from tests.lab.arm.capacity import Capacity
 from tests.lab.arm.credentials import LabCredentials
 from tests.lab.arm.errors import ArmError
 from tests.lab.config import LabConfig
@@ -45,6 +46,8 @@ class Operation:
     status: str = "InProgress"
     end_time: str | None = None
     error: ArmError | None = None
+    # What an action answers when it is done (Run Command's output); None for most.
+    result: dict[str, Any] | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -56,6 +59,8 @@ class Operation:
             body["endTime"] = self.end_time
         if self.error is not None:
             body["error"] = self.error.body()["error"]
+        if self.result is not None:
+            body["properties"] = {"output": self.result}
         return body
 
 
@@ -101,6 +106,9 @@ class World:
     faults: list[Fault] = field(default_factory=list)
     requests: list[LogEntry] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    capacity: Capacity = field(default_factory=Capacity)
+    # Seconds the next created VM stays unreachable after its create succeeds (a slow boot).
+    boot_delay: float = 0.0
     logged: int = 0
 
     def record(self, entry: LogEntry) -> None:
@@ -175,7 +183,7 @@ class World:
         namespace: str,
         location: str,
         latency: float,
-        work: Callable[[], Awaitable[None]],
+        work: Callable[[], Awaitable[Any]],
     ) -> Operation:
         """Run `work` after `latency` seconds in the background; its outcome is the operation's."""
         operation = Operation(str(uuid.uuid4()), namespace, location)
@@ -186,11 +194,13 @@ class World:
         return operation
 
     async def _run(
-        self, operation: Operation, latency: float, work: Callable[[], Awaitable[None]]
+        self, operation: Operation, latency: float, work: Callable[[], Awaitable[Any]]
     ) -> None:
         try:
             await asyncio.sleep(latency)
-            await work()
+            outcome = await work()
+            if isinstance(outcome, dict):
+                operation.result = outcome
             operation.status = "Succeeded"
         except ArmError as error:
             operation.status, operation.error = "Failed", error
