@@ -44,7 +44,17 @@ class ReadinessError(AzlinError):
     exit_code = 5
 
 
+class ConnectionLostError(ReadinessError):
+    """ssh itself failed (exit 255): no connection, or the connection dropped."""
+
+
 class UnknownVmError(AzlinError):
     """A VM name that azlin has no record of."""
+
+    exit_code = 5
+
+
+class VmNotRunningError(AzlinError):
+    """The command needs the VM running, and Azure reports it stopped or deallocated."""
 
     exit_code = 5

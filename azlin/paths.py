@@ -52,6 +52,11 @@ def runs_dir() -> Path:
     return state_dir() / "runs"
 
 
+def step_logs_dir() -> Path:
+    """One file per VM: the per-step outcome of the last provision or repair on it."""
+    return state_dir() / "step-logs"
+
+
 def ansible_content_dir() -> Path:
     """The folder holding `playbooks/` and `roles/`.
 

@@ -33,13 +33,26 @@ def save_record(record: VmRecord, folder: Path | None = None) -> Path:
     return path
 
 
-def load_record(name: str, folder: Path | None = None) -> VmRecord:
+def find_record(name: str, folder: Path | None = None) -> VmRecord | None:
     path = (folder or vm_records_dir()) / f"{name}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        return None
+    return VmRecord(**data)
+
+
+def all_records(folder: Path | None = None) -> list[VmRecord]:
+    directory = folder or vm_records_dir()
+    paths = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    return [VmRecord(**json.loads(path.read_text(encoding="utf-8"))) for path in paths]
+
+
+def load_record(name: str, folder: Path | None = None) -> VmRecord:
+    record = find_record(name, folder)
+    if record is None:
         raise UnknownVmError(
             f"No VM named {name!r} was provisioned from this machine; "
             "check the name, or create it with `azlin provision --name " + name + "`."
-        ) from None
-    return VmRecord(**data)
+        )
+    return record

@@ -32,6 +32,7 @@ class PlaybookRun:
     inventory: Path | None = None
     tags: tuple[str, ...] = ()
     verbosity: int = 0
+    check: bool = False
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
@@ -41,6 +42,7 @@ class PlaybookResult:
     rc: int
     stats_data: dict[str, Any]
     failures: tuple[str, ...]
+    changed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -79,6 +81,9 @@ def runner_arguments(
         arguments["tags"] = ",".join(run.tags)
     if run.verbosity:
         arguments["verbosity"] = run.verbosity
+    if run.check:
+        # Check mode predicts changes without making them; --diff shows what each would be.
+        arguments["cmdline"] = "--check --diff"
     return arguments
 
 
@@ -93,10 +98,12 @@ def run_playbook(
 
     private_dir(private_data_dir)
     failures: list[str] = []
+    changed: list[str] = []
     stats: dict[str, Any] = {}
 
     def handle(event: dict[str, Any]) -> bool:
         _collect(event, failures, stats)
+        _collect_changed(event, changed)
         if on_output is not None and event.get("stdout"):
             for line in str(event["stdout"]).splitlines():
                 on_output(line)
@@ -105,7 +112,9 @@ def run_playbook(
     arguments = runner_arguments(run, private_data_dir, content_dir, os.environ)
     logger.debug("Running playbook %s in %s", run.playbook, private_data_dir)
     result = ansible_runner.run(**arguments, event_handler=handle)
-    return PlaybookResult(str(result.status), int(result.rc or 0), stats, tuple(failures))
+    return PlaybookResult(
+        str(result.status), int(result.rc or 0), stats, tuple(failures), tuple(changed)
+    )
 
 
 def _collect(event: dict[str, Any], failures: list[str], stats: dict[str, Any]) -> None:
@@ -117,6 +126,12 @@ def _collect(event: dict[str, Any], failures: list[str], stats: dict[str, Any]) 
         failures.append(f"{data.get('task', 'task')}: host unreachable")
     elif kind == "playbook_on_stats":
         stats.update(data.get("artifact_data") or {})
+
+
+def _collect_changed(event: dict[str, Any], changed: list[str]) -> None:
+    data = event.get("event_data") or {}
+    if event.get("event") == "runner_on_ok" and (data.get("res") or {}).get("changed"):
+        changed.append(str(data.get("task", "task")))
 
 
 def _failure_message(res: Mapping[str, Any]) -> str:

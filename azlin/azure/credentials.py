@@ -12,8 +12,12 @@ import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from azlin.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 logger = logging.getLogger(__name__)
 
@@ -145,3 +149,31 @@ def _from_az_cli(subscription: str | None) -> AzureCredentials:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+@dataclass(frozen=True)
+class SdkLogin:
+    """What the Azure SDK clients need: a token source and the subscription to work in."""
+
+    credential: TokenCredential
+    subscription_id: str
+
+
+def sdk_login(env: Mapping[str, str] | None = None) -> SdkLogin:
+    """A credential for the SDK: the service principal if set, else the az CLI's login.
+
+    Unlike `resolve_credentials` this does not spend a round trip proving the login: the first
+    SDK call does that, and read-only commands should answer at once.
+    """
+    from azure.identity import AzureCliCredential, ClientSecretCredential
+
+    environment = os.environ if env is None else env
+    principal = service_principal_from_env(environment)
+    if principal is not None and principal.client_id and principal.client_secret:
+        secret = ClientSecretCredential(
+            principal.tenant_id, principal.client_id, principal.client_secret
+        )
+        return SdkLogin(secret, principal.subscription_id)
+    # az knows the current subscription; asking it costs a second, so only when none is set.
+    subscription = environment.get("AZURE_SUBSCRIPTION_ID") or _from_az_cli(None).subscription_id
+    return SdkLogin(AzureCliCredential(), subscription)

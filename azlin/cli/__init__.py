@@ -10,7 +10,13 @@ import click
 from azlin import __version__
 from azlin.cli.connect import connect
 from azlin.cli.destroy import destroy
+from azlin.cli.list_vms import list_vms
+from azlin.cli.logs import logs
+from azlin.cli.power import start, stop
 from azlin.cli.provision import provision
+from azlin.cli.repair import repair
+from azlin.cli.status import status
+from azlin.cli.transfer import cp, sync
 from azlin.console import Console
 from azlin.errors import AzlinError
 
@@ -30,9 +36,8 @@ def cli(context: click.Context, verbose: int, debug: bool) -> None:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
 
-cli.add_command(provision)
-cli.add_command(connect)
-cli.add_command(destroy)
+for command in (provision, connect, list_vms, status, logs, start, stop, repair, cp, sync, destroy):
+    cli.add_command(command)
 
 
 def main() -> None:

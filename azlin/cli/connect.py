@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 
 import click
 
+from azlin.cli.options import yes_option
 from azlin.console import Console
-from azlin.errors import InvalidInputError
-from azlin.paths import known_hosts_file, ssh_dir
+from azlin.errors import ConnectionLostError, InvalidInputError
 from azlin.provisioning.request import check_vm_name
-from azlin.records import load_record
-from azlin.ssh.keys import KEY_NAME
-from azlin.ssh.options import SshTarget
-from azlin.ssh.session import DEFAULT_SESSION, attach, run_remote
+from azlin.ssh.session import DEFAULT_SESSION, port_open, run_remote
+from azlin.vm_access import attach_with_reconnect, target_for, unreachable_error
 
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# With -y, drops in quick succession are retried this often, then the error is shown.
+AUTO_RECONNECTS = 3
+RECONNECT_PAUSE_SECONDS = 2.0
 
 
 @click.command(context_settings={"ignore_unknown_options": False})
@@ -28,17 +31,37 @@ _SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
     help="tmux session to attach to (letters, digits, '-', '_').",
 )
 @click.option("--x11", is_flag=True, help="Forward X11 (ssh -Y).")
+@yes_option("Reconnect without asking when the connection drops.")
 @click.pass_obj
-def connect(console: Console, name: str, command: tuple[str, ...], session: str, x11: bool) -> int:
-    """Attach to the VM's tmux session, or run `-- COMMAND` on it and return its exit code."""
+def connect(
+    console: Console, *, name: str, command: tuple[str, ...], session: str, x11: bool, yes: bool
+) -> int:
+    """Attach to the VM's tmux session, or run `-- COMMAND` on it and return its exit code.
+
+    When the connection drops (ssh exits 255), offers to reattach; tmux kept the session.
+    """
     if not _SESSION_NAME.match(session):
         raise InvalidInputError(
             f"Invalid --session {session!r}: use letters, digits, '-' and '_' only."
         )
-    record = load_record(check_vm_name(name))
-    target = SshTarget(
-        record.public_ip, record.admin_user, ssh_dir() / KEY_NAME, known_hosts_file()
-    )
+    record, target = target_for(check_vm_name(name))
     if command:
-        return run_remote(target, list(command))
-    return attach(target, session, x11=x11)
+        try:
+            if not port_open(target.host):
+                raise ConnectionLostError(target.host)
+            return run_remote(target, list(command))
+        except ConnectionLostError:
+            raise unreachable_error(record, os.environ) from None
+
+    def reconnect(attempt: int) -> bool:
+        if yes:
+            if attempt > AUTO_RECONNECTS:
+                return False
+            console.info(f"Connection to {name} lost; reconnecting ({attempt}/{AUTO_RECONNECTS}).")
+            time.sleep(RECONNECT_PAUSE_SECONDS)
+            return True
+        return click.confirm(f"Connection to {name} lost. Reconnect?", default=True, err=True)
+
+    return attach_with_reconnect(
+        record, target, session, x11=x11, reconnect=reconnect, env=os.environ
+    )

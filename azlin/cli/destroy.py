@@ -6,28 +6,63 @@ import os
 
 import click
 
+from azlin.cli.options import output_option, resource_group_option, yes_option
 from azlin.console import Console
-from azlin.provisioning.request import DEFAULT_RESOURCE_GROUP, check_resource_group, check_vm_name
+from azlin.errors import UnknownVmError
+from azlin.provisioning.request import check_resource_group, check_vm_name
+from azlin.records import find_record
+
+PLAN_HEADERS = ("Type", "Name", "Resource group")
 
 
 @click.command()
 @click.argument("name")
+@resource_group_option("The VM's resource group; found from azlin's tags when not given")
 @click.option(
-    "-g",
-    "--resource-group",
-    envvar="AZLIN_RESOURCE_GROUP",
-    default=DEFAULT_RESOURCE_GROUP,
-    show_default=True,
-    help="Resource group [env: AZLIN_RESOURCE_GROUP].",
+    "--dry-run", is_flag=True, help="Print what would be deleted, in order, and delete nothing."
 )
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@output_option()
+@yes_option()
 @click.pass_obj
-def destroy(console: Console, name: str, resource_group: str, yes: bool) -> None:
-    """Delete the VM and every resource azlin created for it."""
-    from azlin.provisioning.teardown import destroy_vm
+def destroy(
+    console: Console,
+    *,
+    name: str,
+    resource_group: str | None,
+    dry_run: bool,
+    output: str,
+    yes: bool,
+) -> None:
+    """Delete the VM and every resource azlin created for it (tagged azlin-vm=NAME).
+
+    `-o` formats the --dry-run plan.
+    """
+    from azlin.azure.clients import azure_clients
+    from azlin.azure.deletion import deletion_plan
+    from azlin.provisioning.teardown import destroy_vm, forget_vm
 
     vm_name = check_vm_name(name)
-    group = check_resource_group(resource_group)
+    group = check_resource_group(resource_group) if resource_group else None
+    plan = deletion_plan(azure_clients(os.environ), vm_name, group)
+    if not plan and find_record(vm_name) is None:
+        raise UnknownVmError(
+            f"Azure holds nothing tagged as VM {vm_name!r}; check the name with `azlin list`."
+        )
+    if dry_run:
+        if output == "json":
+            console.data_json([item.as_dict() for item in plan])
+        else:
+            console.data_table(PLAN_HEADERS, [(i.type, i.name, i.resource_group) for i in plan])
+        return
+    if not plan:
+        forget_vm(vm_name)
+        console.info(f"Azure holds nothing of {vm_name} any more; forgot the local record.")
+        return
+    target_group = plan[0].resource_group
     if not yes:
-        click.confirm(f"Delete VM {vm_name} and its resources in {group}?", abort=True, err=True)
-    destroy_vm(vm_name, group, console, os.environ)
+        click.confirm(
+            f"Delete VM {vm_name} and {len(plan) - 1} more resources in {target_group}?",
+            abort=True,
+            err=True,
+        )
+    destroy_vm(vm_name, target_group, console, os.environ)

@@ -29,6 +29,11 @@ def destroy_vm(vm_name: str, resource_group: str, console: Console, env: Mapping
                 f"Deleting {vm_name} failed: {detail}. Run `azlin destroy {vm_name}` again; "
                 "it deletes only what is left."
             )
+    forget_vm(vm_name)
+
+
+def forget_vm(vm_name: str) -> None:
+    """Drop the local record and the host key: a new VM on the same address has a new key."""
     record = vm_records_dir() / f"{vm_name}.json"
     if record.exists():
         address = _recorded_address(record.read_text(encoding="utf-8"))

@@ -22,6 +22,7 @@ from azlin.ssh.keys import KeyPair, ensure_key_pair
 from azlin.ssh.options import SshTarget
 from azlin.ssh.readiness import forget_host, wait_until_ready
 from azlin.ssh.session import DEFAULT_SESSION, attach, ensure_session, stdin_is_terminal
+from azlin.steplog import step_record
 
 NOTIFY_VARIABLE = "AZLIN_NOTIFY_COMMAND"
 GITHUB_TOKEN_VARIABLE = "AZLIN_GITHUB_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -47,6 +48,13 @@ class PlaybookContext:
 
 def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str]) -> int:
     """Run every step; returns the exit code of the final tmux attach (0 when not attached)."""
+    with step_record(request.vm_name, "provision", console):
+        target = prepare_vm(request, console, env)
+    return hand_over(console, request, target)
+
+
+def prepare_vm(request: ProvisionRequest, console: Console, env: Mapping[str, str]) -> SshTarget:
+    """Steps 1 to 9 up to a waiting tmux session; what `azlin logs` records."""
     wants_github = bool(request.repos)
     with console.step("Prerequisites"):
         needs_az = "AZURE_CLIENT_ID" not in env
@@ -71,7 +79,9 @@ def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str
     notify(console, env, f"azlin: VM {record.name} is ready at {record.public_ip}")
     with console.step("VM details"):
         show_details(console, record)
-    return open_session(console, request, target)
+    with console.step("SSH connection"):
+        ensure_session(target, DEFAULT_SESSION)
+    return target
 
 
 def create_vm(
@@ -203,10 +213,8 @@ def show_details(console: Console, record: VmRecord) -> None:
     )
 
 
-def open_session(console: Console, request: ProvisionRequest, target: SshTarget) -> int:
-    """Step 9: attach with the user's terminal, or make sure the session waits for them."""
-    with console.step("SSH connection"):
-        ensure_session(target, DEFAULT_SESSION)
+def hand_over(console: Console, request: ProvisionRequest, target: SshTarget) -> int:
+    """Step 9's end: attach with the user's terminal, or say how to attach later."""
     if request.attach and stdin_is_terminal():
         return attach(target, DEFAULT_SESSION)
     console.info(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
-from azlin.errors import ReadinessError
+from azlin.errors import ConnectionLostError, ReadinessError
 from azlin.ssh.options import SshTarget, ssh_command
 
 DEFAULT_SESSION = "azlin"
@@ -23,7 +24,7 @@ def attach(target: SshTarget, session: str, *, x11: bool = False) -> int:
     """Hand the user's terminal to ssh + tmux; returns ssh's exit code."""
     result = subprocess.run(attach_command(target, session, x11=x11), check=False)
     if result.returncode == SSH_TRANSPORT_FAILURE:
-        raise ReadinessError(
+        raise ConnectionLostError(
             f"Could not connect to {target.host}; check that the VM is running and retry."
         )
     return result.returncode
@@ -63,10 +64,19 @@ def run_remote(target: SshTarget, command: list[str]) -> int:
     stdin = None if sys.stdin is not None and not sys.stdin.closed else subprocess.DEVNULL
     result = subprocess.run(ssh_command(target, command, tty=False), stdin=stdin, check=False)
     if result.returncode == SSH_TRANSPORT_FAILURE:
-        raise ReadinessError(
+        raise ConnectionLostError(
             f"Could not connect to {target.host}; check that the VM is running and retry."
         )
     return result.returncode
+
+
+def port_open(host: str, port: int = 22, timeout: float = 5.0) -> bool:
+    """Whether a TCP connection to the port succeeds: tells "not reachable" from "dropped"."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def stdin_is_terminal() -> bool:

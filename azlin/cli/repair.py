@@ -1,0 +1,31 @@
+"""`azlin repair`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from azlin.console import Console
+from azlin.provisioning.request import check_vm_name
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Run Ansible in check and diff mode: report what would change, change nothing.",
+)
+@click.pass_obj
+def repair(console: Console, *, name: str, check: bool) -> None:
+    """Run playbooks/configure.yml on the VM again: reinstalls what is missing or broken.
+
+    Prints the tasks that changed (with --check, that would change) on stdout.
+    """
+    from azlin.provisioning.repair import repair_vm
+
+    changed = repair_vm(check_vm_name(name), check=check, console=console, env=os.environ)
+    console.data_lines(changed)
+    verb = "would change" if check else "changed"
+    console.info(f"{len(changed)} task(s) {verb} on {name}.")
