@@ -74,7 +74,10 @@ def test_provision_to_tmux_then_connect_and_destroy(
     lab: LabClient, lab_env: dict[str, str], isolated_home: Path
 ) -> None:
     name = f"e2e-{secrets.token_hex(3)}"
-    result = azlin(lab_env, "provision", "--name", name, "--repo", PRIVATE_REPO)
+    # A group that exists already and that azlin did not make: used, and never deleted.
+    group = f"team-rg-{secrets.token_hex(3)}"
+    lab.arm("PUT", f"/resourcegroups/{group}?api-version=2022-09-01", {"location": "eastus"})
+    result = azlin(lab_env, "provision", "--name", name, "-g", group, "--repo", PRIVATE_REPO)
     assert result.returncode == 0, result.stderr
     for step in STEPS:
         assert re.search(rf"^✓ {re.escape(step)} \(", result.stderr, re.M), (step, result.stderr)
@@ -101,10 +104,12 @@ def test_provision_to_tmux_then_connect_and_destroy(
 
     assert azlin(lab_env, "connect", name, "--", "exit", "7").returncode == 7
 
-    destroyed = azlin(lab_env, "destroy", name, "-y")
+    destroyed = azlin(lab_env, "destroy", name, "-g", group, "-y")
     assert destroyed.returncode == 0, destroyed.stderr
     left = [r["id"] for r in lab.resources() if name in r["id"]]
     assert left == []
+    assert lab.arm("GET", f"/resourcegroups/{group}?api-version=2022-09-01")["name"] == group
+    lab.arm("DELETE", f"/resourcegroups/{group}?api-version=2022-09-01")
 
 
 def test_bad_repo_never_reaches_an_arm_write(lab: LabClient, lab_env: dict[str, str]) -> None:

@@ -55,6 +55,34 @@ class LabClient:
     def resources(self) -> list[dict[str, Any]]:
         return list(self._get("resources")["value"])
 
+    def arm(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Call ARM as any client would: a token from AAD, then the request, via the tunnel."""
+        proxies = {"https": self.env["HTTPS_PROXY"]}
+        verify = str(self.config.ca_bundle)
+        token = requests.post(
+            f"https://login.microsoftonline.com/{self.env['AZURE_TENANT_ID']}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.env["AZURE_CLIENT_ID"],
+                "client_secret": self.env["AZURE_CLIENT_SECRET"],
+                "scope": "https://management.azure.com/.default",
+            },
+            proxies=proxies,
+            verify=verify,
+            timeout=30,
+        ).json()["access_token"]
+        response = requests.request(
+            method,
+            f"https://management.azure.com/subscriptions/{self.env['AZURE_SUBSCRIPTION_ID']}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            proxies=proxies,
+            verify=verify,
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
     def add_fault(self, **fault: Any) -> None:
         response = requests.post(
             f"{self.control_url}/faults",
