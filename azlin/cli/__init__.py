@@ -15,8 +15,10 @@ from azlin.cli.logs import logs
 from azlin.cli.power import start, stop
 from azlin.cli.provision import provision
 from azlin.cli.repair import repair
+from azlin.cli.ssh_config import ssh_config
 from azlin.cli.status import status
 from azlin.cli.transfer import cp, sync
+from azlin.cli.tunnel import tunnel
 from azlin.console import Console
 from azlin.errors import AzlinError
 
@@ -36,7 +38,21 @@ def cli(context: click.Context, verbose: int, debug: bool) -> None:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
 
-for command in (provision, connect, list_vms, status, logs, start, stop, repair, cp, sync, destroy):
+for command in (
+    provision,
+    connect,
+    list_vms,
+    status,
+    logs,
+    start,
+    stop,
+    repair,
+    cp,
+    sync,
+    tunnel,
+    ssh_config,
+    destroy,
+):
     cli.add_command(command)
 
 
