@@ -50,7 +50,9 @@ def os_disk_resource(world: World, vm: Resource) -> Resource:
             "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
             "networkAccessPolicy": "AllowAll",
             "publicNetworkAccess": "Enabled",
+            "supportedCapabilities": {"acceleratedNetwork": True, "architecture": "x64"},
             "timeCreated": now_iso(),
+            "LastOwnershipUpdateTime": now_iso(),
             "provisioningState": "Succeeded",
             "diskState": "Attached",
         },
@@ -68,6 +70,7 @@ def disk_user(world: World, disk_id: str) -> str | None:
 
 class DiskKind(Kind):
     type_name = DISK
+    created_status = 202
 
     def properties(
         self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]

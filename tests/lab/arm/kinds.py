@@ -53,6 +53,8 @@ class Kind:
     namespace_etag: ClassVar[bool] = False
     # Latency key and 'InUse' checks name the type as ARM's URLs do.
     actions: ClassVar[tuple[str, ...]] = ()
+    # The status of a PUT that creates: most services say 201; managed disks say 202.
+    created_status: ClassVar[int] = 201
 
     def accept(
         self, world: World, resource_id: str, body: Resource, old: Resource | None

@@ -271,6 +271,7 @@ class PublicIpKind(Kind):
         properties.setdefault("publicIPAddressVersion", "IPv4")
         properties.setdefault("idleTimeoutInMinutes", 4)
         properties.setdefault("ipTags", [])
+        properties.setdefault("ddosSettings", {"protectionMode": "VirtualNetworkInherited"})
         properties["resourceGuid"] = old.get("resourceGuid") or str(uuid.uuid4())
         # TODO: a Dynamic address is allocated at once here, where Azure waits for a running VM;
         # the lab's addresses are test hosts', and a host needs its address before it boots.
@@ -342,7 +343,17 @@ class NetworkInterfaceKind(Kind):
         properties["macAddress"] = old.get("macAddress") or new_mac_address()
         properties.setdefault("enableAcceleratedNetworking", False)
         properties.setdefault("enableIPForwarding", False)
-        properties.setdefault("dnsSettings", {"dnsServers": [], "appliedDnsServers": []})
+        dns = properties.get("dnsSettings") or old.get("dnsSettings") or {}
+        properties["dnsSettings"] = {
+            "dnsServers": [],
+            "appliedDnsServers": [],
+            **dns,
+            # Azure names every virtual network's internal DNS zone with a random label.
+            "internalDomainNameSuffix": dns.get("internalDomainNameSuffix")
+            or f"{secrets.token_hex(12)}.bx.internal.cloudapp.net",
+        }
+        properties.setdefault("disableTcpStateTracking", False)
+        properties.setdefault("vnetEncryptionSupported", False)
         properties.setdefault("nicType", "Standard")
         properties.pop("virtualMachine", None)
         return properties

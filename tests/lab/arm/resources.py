@@ -166,7 +166,7 @@ class ResourceEndpoints:
             kind.type_name,
             resource["location"],
             work,
-            status=200 if old else 201,
+            status=200 if old else kind.created_status,
             body=kind.render(self.world, resource),
         )
 
