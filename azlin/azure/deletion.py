@@ -37,11 +37,16 @@ class PlannedDeletion:
 def deletion_plan(clients: AzureClients, vm_name: str, group: str | None) -> list[PlannedDeletion]:
     """Resources tagged as `vm_name`'s (and its OS disk), then the group if azlin made it and
     nothing else would be left in it. Empty when Azure holds nothing of that VM's."""
+    from azure.core.exceptions import ResourceNotFoundError
+
     with azure_errors(f"looking up the resources of {vm_name}"):
         group = group or _tagged_group(clients, vm_name)
         if group is None:
             return []
-        members = list(clients.resources.resources.list_by_resource_group(group))
+        try:
+            members = list(clients.resources.resources.list_by_resource_group(group))
+        except ResourceNotFoundError:
+            return []
         owned = _owned(members, vm_name)
         plan = [PlannedDeletion(str(r.type), str(r.name), group) for r in owned]
         if plan and len(owned) == len(members) and _azlin_made(clients, group):

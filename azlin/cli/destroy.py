@@ -44,9 +44,13 @@ def destroy(
     vm_name = check_vm_name(name)
     group = check_resource_group(resource_group) if resource_group else None
     plan = deletion_plan(azure_clients(os.environ), vm_name, group)
-    if not plan and find_record(vm_name) is None:
+    record = find_record(vm_name)
+    # An empty plan is an answer only for a VM this machine knows there (already deleted).
+    if not plan and (record is None or group not in (None, record.resource_group)):
+        where = f" in group {group}" if group else ""
         raise UnknownVmError(
-            f"Azure holds nothing tagged as VM {vm_name!r}; check the name with `azlin list`."
+            f"Azure holds nothing tagged as VM {vm_name!r}{where}; check the name and group "
+            "with `azlin list`."
         )
     if dry_run:
         if output == "json":
