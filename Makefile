@@ -35,8 +35,8 @@ $(VENV)/.system-deps:
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml | $(VENV)/.system-deps
-	@test -n "$(PYTHON312)" || { echo "Python 3.12 is needed (python3.12 on PATH or pyenv)"; exit 2; }
-	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	@test -x $(PY) || { test -n "$(PYTHON312)" && $(PYTHON312) -m venv $(VENV); } || \
+		{ echo "Python 3.12 or later is needed (python3.12 on PATH, or pyenv)"; exit 2; }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	# azure.azcollection imports every SDK it pins; install exactly its own requirements.

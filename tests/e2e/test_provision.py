@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,41 @@ def on_vm(home: Path, address: str, command: str) -> subprocess.CompletedProcess
     )
 
 
+def attach_in_terminal(env: dict[str, str], home: Path, name: str) -> str:
+    """Run `azlin connect NAME` in a real terminal (a local tmux on a private socket), type a
+    command in the remote session, detach, and return what the screen showed."""
+    socket = str(home / "local-tmux.sock")
+    tmux = ["tmux", "-S", socket]
+    script = (
+        f"{shlex.quote(sys.executable)} -m azlin connect {name}; echo azlin exited $?; sleep 60"
+    )
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "150", "-y", "40", script], env=env, check=True
+    )
+    try:
+        screen = _wait_for_screen(tmux, "$ ")
+        subprocess.run([*tmux, "send-keys", "echo attached-to-$(hostname)", "Enter"], check=True)
+        _wait_for_screen(tmux, f"attached-to-{name}")
+        subprocess.run([*tmux, "send-keys", "C-b", "d"], check=True)
+        screen = _wait_for_screen(tmux, "azlin exited")
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)
+    return screen
+
+
+def _wait_for_screen(tmux: list[str], text: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = subprocess.run(
+            [*tmux, "capture-pane", "-p"], capture_output=True, text=True, check=False
+        ).stdout
+        if text in screen:
+            return screen
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} never appeared on the screen:\n{screen}")
+
+
 @pytest.fixture
 def lab_env(lab: LabClient) -> dict[str, str]:
     return {**os.environ, **lab.env}
@@ -103,6 +140,10 @@ def test_provision_to_tmux_then_connect_and_destroy(
     assert lab.env["GH_TOKEN"] not in result.stdout + result.stderr
 
     assert azlin(lab_env, "connect", name, "--", "exit", "7").returncode == 7
+    screen = attach_in_terminal(lab_env, isolated_home, name)
+    assert f"attached-to-{name}" in screen
+    assert "[detached (from session azlin)]" in screen
+    assert "azlin exited 0" in screen
 
     destroyed = azlin(lab_env, "destroy", name, "-g", group, "-y")
     assert destroyed.returncode == 0, destroyed.stderr
