@@ -57,3 +57,10 @@ def test_inventory_document() -> None:
     assert "-o UserKnownHostsFile=/s/known_hosts" in host["ansible_ssh_common_args"]
     assert "-o StrictHostKeyChecking=yes" in host["ansible_ssh_common_args"]
     assert "-i" not in host["ansible_ssh_common_args"].split()
+
+
+def test_check_mode_asks_ansible_for_check_and_diff(tmp_path: Path) -> None:
+    run = PlaybookRun(playbook="configure.yml", check=True)
+    arguments = runner_arguments(run, tmp_path, Path("/opt/azlin"), {})
+    assert arguments["cmdline"] == "--check --diff"
+    assert "cmdline" not in runner_arguments(PlaybookRun("configure.yml"), tmp_path, tmp_path, {})
