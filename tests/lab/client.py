@@ -83,15 +83,56 @@ class LabClient:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def add_fault(self, **fault: Any) -> None:
+    def _post(self, path: str, body: dict[str, Any]) -> None:
         response = requests.post(
-            f"{self.control_url}/faults",
-            json=fault,
+            f"{self.control_url}/{path}",
+            json=body,
             verify=str(self.config.ca_bundle),
-            timeout=30,
+            timeout=120,  # a host fault waits for the VM (sshd stopping, dpkg lock taken)
             proxies={"https": ""},
         )
         response.raise_for_status()
+
+    def add_fault(self, **fault: Any) -> None:
+        """An ARM fault: kind 429, 500, 503, SkuNotAvailable, QuotaExceeded, AllocationFailed
+        or hang, for `count` calls of `method` on resource `type`."""
+        self._post("faults", fault)
+
+    def restrict_sku(self, size: str, location: str, zones: tuple[str, ...] = ()) -> None:
+        """The subscription may not deploy size in location (or in those zones of it)."""
+        kind = "Zone" if zones else "Location"
+        self._post(
+            "sku-restrictions",
+            {"size": size, "location": location, "type": kind, "zones": list(zones)},
+        )
+
+    def set_quota(self, location: str, name: str, limit: int | None) -> None:
+        """Limit a region's vCPUs ("cores") or a family's ("standardDSv3Family"); None resets."""
+        self._post("quota", {"location": location, "name": name, "limit": limit})
+
+    def delay_next_boot(self, seconds: float) -> None:
+        """The next VM created stays unreachable for seconds after its create succeeds."""
+        self._post("boot-delay", {"seconds": seconds})
+
+    def set_link(self, vm: str, up: bool, resource_group: str = "") -> None:
+        """Cut or restore the network cable of the VM named vm (its ARM name)."""
+        self._post(self._host(vm, "link", resource_group), {"up": up})
+
+    def set_packet_loss(self, vm: str, percent: int, resource_group: str = "") -> None:
+        """Drop about percent % of the VM's packets; 0 stops dropping (and restores the link)."""
+        self._post(self._host(vm, "loss", resource_group), {"percent": percent})
+
+    def set_sshd(self, vm: str, running: bool, resource_group: str = "") -> None:
+        self._post(self._host(vm, "sshd", resource_group), {"running": running})
+
+    def hold_dpkg_lock(self, vm: str, seconds: float, resource_group: str = "") -> None:
+        """Hold dpkg's lock in the VM for seconds, as unattended-upgrades does after boot."""
+        self._post(self._host(vm, "dpkg-lock", resource_group), {"seconds": seconds})
+
+    @staticmethod
+    def _host(vm: str, fault: str, resource_group: str) -> str:
+        query = f"?resource_group={resource_group}" if resource_group else ""
+        return f"hosts/{vm}/{fault}{query}"
 
 
 def start_lab(config: LabConfig) -> tuple[LabClient, bool]:

@@ -7,6 +7,7 @@ a lab that was killed (namespaces, mounts, VM disks, the bridge) are removed at 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -164,10 +165,16 @@ async def _serve_async(config: LabConfig, hosts: TestHosts, pki: LabPki) -> None
             await stop()
 
 
+# How long a stopping lab waits for clients to drop their tunnels: wait_closed() waits for
+# every open connection, and an idle SDK client keeps its pooled connection open for ever.
+TUNNEL_CLOSE_SECONDS = 2.0
+
+
 def _closer(server: asyncio.Server) -> Callable[[], Awaitable[None]]:
     async def close() -> None:
         server.close()
-        await server.wait_closed()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), TUNNEL_CLOSE_SECONDS)
 
     return close
 

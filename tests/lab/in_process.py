@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from azure.core.exceptions import HttpResponseError
@@ -146,8 +146,16 @@ def serve_emulator(state_dir: Path) -> Iterator[RunningLab]:
     thread.join(5)
 
 
+class SdkTarget(Protocol):
+    """What the SDK needs of a lab: its credentials (an in-process emulator or a whole lab)."""
+
+    credentials: LabCredentials
+
+    def credential(self) -> ClientSecretCredential: ...
+
+
 def clients(
-    lab: RunningLab,
+    lab: SdkTarget,
 ) -> tuple[ResourceManagementClient, NetworkManagementClient, ComputeManagementClient]:
     credential, sub = lab.credential(), lab.credentials.subscription_id
     return (
@@ -157,7 +165,7 @@ def clients(
     )
 
 
-def build_network(lab: RunningLab, group: str) -> dict[str, Any]:
+def build_network(lab: SdkTarget, group: str) -> dict[str, Any]:
     """RG, VNet, subnet, NSG, Standard static PIP and NIC through the SDK; their ids."""
     rm, net, _ = clients(lab)
     rm.resource_groups.create_or_update(group, {"location": LOCATION, "tags": {"t": "1"}})

@@ -22,6 +22,7 @@ from tests.lab.hosts import network
 from tests.lab.hosts.apt_proxy import AptProxy
 from tests.lab.hosts.image import ensure_image, image_dir
 from tests.lab.hosts.machine import TestHosts
+from tests.lab.hosts.provision import APT_PROXY_FILE
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="test VMs need root")
 
@@ -130,11 +131,18 @@ def port_opens(address: str, timeout: float = 10.0) -> bool:
 def test_image_is_cached_by_recipe(lab_config: LabConfig) -> None:
     root = ensure_image(lab_config)
     assert root == image_dir(lab_config) / "rootfs"
-    assert image_dir(LabConfig(apt_proxy_port=3129)) != image_dir(lab_config)
+    # Every lab boots the same image: its own apt proxy is in its own layer.
+    assert image_dir(LabConfig(apt_proxy_port=3129, bridge="azlab9")) == image_dir(lab_config)
     assert (root / "etc/machine-id").read_text() == ""
     assert not list((root / "etc/ssh").glob("ssh_host_*"))
-    proxy = (root / "etc/apt/apt.conf.d/01azlin-lab-proxy").read_text()
-    assert proxy == 'Acquire::http::Proxy "http://10.231.0.1:3128";\n'
+    assert not (root / APT_PROXY_FILE).exists()
+
+
+def test_each_lab_layer_points_apt_at_its_own_proxy(hosts: TestHosts, ssh_key: Path) -> None:
+    create(hosts, ssh_key, "layer-vm", "10.231.0.209")
+    rc, out, _ = hosts.run_in_vm("layer-vm", ["cat", f"/{APT_PROXY_FILE}"])
+    assert (rc, out) == (0, 'Acquire::http::Proxy "http://10.231.0.1:3128";\n')
+    hosts.delete("layer-vm")
 
 
 def test_vm_is_provisioned_like_azure(hosts: TestHosts, ssh_key: Path) -> None:
@@ -281,5 +289,6 @@ def test_eight_vms_at_once(hosts: TestHosts, ssh_key: Path, lab_config: LabConfi
     hosts.delete_all()
     print(f"delete_all of {count} VMs in {time.monotonic() - started:.1f} s")
     assert hosts.vm_ids() == []
-    assert not [n for n in network.lab_namespaces() if int(n.removeprefix("azlab-h")) >= 200]
+    ours = [n for n in network.lab_namespaces() if n.startswith("azlab-h")]
+    assert not [n for n in ours if int(n.removeprefix("azlab-h")) >= 200]
     assert str(lab_config.state_dir) not in Path("/proc/self/mountinfo").read_text()

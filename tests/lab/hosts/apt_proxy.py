@@ -74,13 +74,14 @@ class AptProxy:
     def __init__(self, config: LabConfig) -> None:
         self._config = config
         self.state_dir = config.state_dir / "squid"
-        self.cache_dir = config.cache_dir / "squid"
+        # Two squids must never share a cache folder: a second lab gets its own.
+        self.cache_dir = config.cache_dir / "-".join(filter(None, ("squid", config.instance)))
         self.conf_path = self.state_dir / "squid.conf"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self._config.bridge_address}:{self._config.apt_proxy_port}"
+        return self._config.apt_proxy_url
 
     @property
     def access_log(self) -> Path:

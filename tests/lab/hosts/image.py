@@ -79,10 +79,10 @@ class Recipe:
 
 
 def recipe_for(config: LabConfig) -> Recipe:
-    proxy = f"http://{config.bridge_address}:{config.apt_proxy_port}"
+    # The apt proxy's address belongs to a lab, not to the image: each lab's layer sets it
+    # (see provision.ensure_lab_layer), so that every lab boots the same cached image.
     files = {
         "etc/apt/sources.list": SOURCES_LIST,
-        "etc/apt/apt.conf.d/01azlin-lab-proxy": f'Acquire::http::Proxy "{proxy}";\n',
         "etc/ssh/sshd_config.d/50-cloudimg-settings.conf": SSHD_SETTINGS,
         "etc/resolv.conf": RESOLV_CONF,
         "etc/fstab": "",

@@ -1,8 +1,9 @@
 """Test VMs: systemd-nspawn machines booted from the cached image through overlayfs.
 
 Each VM lives in `state_dir/hosts/<name>/` (its overlay's upper layer is its disk) and in a
-network namespace of the same name on the lab bridge; `<name>` is `azlab-<host number>`, taken
-from the VM's address, so it is unique on the bridge and readable in `ip netns`.
+network namespace of the same name on the lab bridge; `<name>` is `azlab-h<host number>`
+(`azlab-<instance>-h<n>` in a second lab), taken from the VM's address, so it is unique on the
+machine and readable in `ip netns`.
 
 The life cycle follows Azure's: create provisions and boots, power_off keeps the disk (and the
 address), start boots the same disk again, delete removes everything. Readiness of sshd is the
@@ -31,7 +32,7 @@ from tests.lab.config import LabConfig
 from tests.lab.hosts import network
 from tests.lab.hosts.cgroups import in_cgroups, make_cgroups, remove_cgroups
 from tests.lab.hosts.mounts import mounts_below, unmount_below
-from tests.lab.hosts.provision import Provisioning, ensure_trust_layer, provision
+from tests.lab.hosts.provision import Provisioning, ensure_lab_layer, provision
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,9 @@ class TestHosts:
         folder = self._folder(record)
         for layer in ("upper", "work", "merged"):
             (folder / layer).mkdir(parents=True)
-        (folder / "vm.json").write_text(json.dumps(asdict(record), indent=2) + "\n")
+        # Written whole and then renamed: VMs created in parallel read each other's records.
+        (folder / ".vm.json").write_text(json.dumps(asdict(record), indent=2) + "\n")
+        os.replace(folder / ".vm.json", folder / "vm.json")
         self._mount(record)
         request = Provisioning(
             hostname=record.hostname,
@@ -206,7 +209,7 @@ class TestHosts:
     ) -> VmRecord:
         ip = ipaddress.IPv4Address(address)
         index = int(ip) - int(self._config.subnet.network_address)
-        name = f"{network.NETNS_PREFIX}h{index}"
+        name = f"{self._config.vm_prefix}h{index}"
         for other in self._records():
             if other.vm_id == vm_id or other.name == name:
                 raise FileExistsError(f"{other.vm_id} already exists at {other.address}")
@@ -231,7 +234,7 @@ class TestHosts:
         folder = self._folder(record)
         if folder / "merged" in mounts_below(folder):
             return
-        lower = f"{self._trust_layer()}:{self._image_root}"
+        lower = f"{self._lab_layer()}:{self._image_root}"
         options = f"lowerdir={lower},upperdir={folder / 'upper'},workdir={folder / 'work'}"
         subprocess.run(
             ["mount", "-t", "overlay", "overlay", "-o", options, str(folder / "merged")],
@@ -239,10 +242,13 @@ class TestHosts:
             capture_output=True,
         )
 
-    def _trust_layer(self) -> Path:
+    def _lab_layer(self) -> Path:
         with self._layer_lock:  # VMs may be created from several threads at once
-            return ensure_trust_layer(
-                self._image_root, self._ca_cert_pem, self._config.state_dir / "layers"
+            return ensure_lab_layer(
+                self._image_root,
+                self._ca_cert_pem,
+                self._config.apt_proxy_url,
+                self._config.state_dir / "layers",
             )
 
     def _delete(self, record: VmRecord) -> None:

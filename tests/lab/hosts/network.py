@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,10 +69,18 @@ def bridge_up(config: LabConfig) -> None:
 
 
 def bridge_down(config: LabConfig) -> None:
-    """Remove the lab bridge and the lab's fault rules; harmless when they are gone."""
-    subprocess.run(
-        ["nft", "delete", "table", "inet", FAULT_TABLE], check=False, capture_output=True
-    )
+    """Remove the lab bridge and the lab's fault rules; harmless when they are gone.
+
+    Another lab may share the fault table: only this lab's rules go, and the table with the
+    last of them.
+    """
+    own = re.compile(re.escape(config.vm_prefix) + r"h\d+")
+    _delete_rules(lambda tag: own.fullmatch(tag) is not None)
+    listing = _list_fault_table()
+    if listing.returncode == 0 and " comment " not in listing.stdout:
+        subprocess.run(
+            ["nft", "delete", "table", "inet", FAULT_TABLE], check=False, capture_output=True
+        )
     if _link_exists(config.bridge):
         _ip("link", "delete", config.bridge)
 
@@ -176,14 +186,23 @@ def clear_faults(link: VmLink) -> None:
 
 
 def _delete_loss_rules(link: VmLink) -> None:
-    listing = subprocess.run(["nft", "-a", "list", "table", "inet", FAULT_TABLE],
-                             check=False, capture_output=True, text=True)  # fmt: skip
+    _delete_rules(lambda tag: tag == link.netns)
+
+
+def _list_fault_table() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["nft", "-a", "list", "table", "inet", FAULT_TABLE],
+                          check=False, capture_output=True, text=True)  # fmt: skip
+
+
+def _delete_rules(tagged: Callable[[str], bool]) -> None:
+    """Delete the fault rules whose comment (a VM's namespace name) passes tagged."""
     chain = ""
-    for line in listing.stdout.splitlines():
+    for line in _list_fault_table().stdout.splitlines():
         words = line.split()
+        comment = re.search(r'comment "([^"]*)"', line)
         if words[:1] == ["chain"]:
             chain = words[1]
-        elif f'"{link.netns}"' in line and "handle" in words:
+        elif comment and tagged(comment.group(1)) and "handle" in words:
             handle = words[words.index("handle") + 1]
             subprocess.run(["nft", "delete", "rule", "inet", FAULT_TABLE, chain,
                             "handle", handle], check=True)  # fmt: skip

@@ -2,8 +2,9 @@
 
 Runs on the host against the VM's mounted root before it boots: host name, the admin user with
 passwordless sudo and SSH keys, fresh host keys and /etc/hosts entries for the names the lab
-answers for. The lab CA is the same for every VM of a lab, and rebuilding the trust store takes
-most of a second, so it is installed once into a layer that every VM's overlay stacks on.
+answers for. The lab CA and apt proxy are the same for every VM of a lab, and rebuilding the
+trust store takes most of a second, so both are installed once into a layer that every VM's
+overlay stacks on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from tests.lab.hosts.mounts import unmount_below
 
 LAB_CA_NAME = "azlin-lab-ca.crt"
+APT_PROXY_FILE = "etc/apt/apt.conf.d/01azlin-lab-proxy"
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,10 @@ def provision(root: Path, request: Provisioning) -> None:
         raise RuntimeError(f"ssh-keygen -A failed in {root}")
 
 
-def ensure_trust_layer(image_root: Path, ca_cert_pem: bytes, layers: Path) -> Path:
-    """A layer over the image with the lab CA installed by update-ca-certificates."""
-    final = layers / f"lab-ca-{hashlib.sha256(ca_cert_pem).hexdigest()[:12]}"
+def ensure_lab_layer(image_root: Path, ca_cert_pem: bytes, apt_proxy: str, layers: Path) -> Path:
+    """A layer over the image with what every VM of one lab shares: its CA and apt proxy."""
+    digest = hashlib.sha256(ca_cert_pem + apt_proxy.encode()).hexdigest()[:12]
+    final = layers / f"lab-{digest}"
     if final.is_dir():
         return final
     layers.mkdir(parents=True, exist_ok=True)
@@ -58,6 +61,7 @@ def ensure_trust_layer(image_root: Path, ca_cert_pem: bytes, layers: Path) -> Pa
     try:
         ca_file = work / "merged/usr/local/share/ca-certificates" / LAB_CA_NAME
         ca_file.write_bytes(ca_cert_pem)
+        (work / "merged" / APT_PROXY_FILE).write_text(f'Acquire::http::Proxy "{apt_proxy}";\n')
         _chroot(work / "merged", "update-ca-certificates")
     finally:
         unmount_below(work / "merged")
