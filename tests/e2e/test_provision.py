@@ -67,9 +67,9 @@ def on_vm(home: Path, address: str, command: str) -> subprocess.CompletedProcess
     )
 
 
-def attach_in_terminal(env: dict[str, str], home: Path, name: str) -> str:
+def attach_in_terminal(env: dict[str, str], home: Path, name: str) -> tuple[str, str]:
     """Run `azlin connect NAME` in a real terminal (a local tmux on a private socket), type a
-    command in the remote session, detach, and return what the screen showed."""
+    command in the remote session, detach; return the screen while attached and after."""
     socket = str(home / "local-tmux.sock")
     tmux = ["tmux", "-S", socket]
     script = (
@@ -79,14 +79,14 @@ def attach_in_terminal(env: dict[str, str], home: Path, name: str) -> str:
         [*tmux, "new-session", "-d", "-x", "150", "-y", "40", script], env=env, check=True
     )
     try:
-        screen = _wait_for_screen(tmux, "$ ")
+        _wait_for_screen(tmux, f"@{name}:")  # the remote prompt
         subprocess.run([*tmux, "send-keys", "echo attached-to-$(hostname)", "Enter"], check=True)
-        _wait_for_screen(tmux, f"attached-to-{name}")
+        inside = _wait_for_screen(tmux, f"attached-to-{name}")
         subprocess.run([*tmux, "send-keys", "C-b", "d"], check=True)
-        screen = _wait_for_screen(tmux, "azlin exited")
+        after = _wait_for_screen(tmux, "azlin exited")
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
-    return screen
+    return inside, after
 
 
 def _wait_for_screen(tmux: list[str], text: str, timeout: float = 30) -> str:
@@ -140,10 +140,11 @@ def test_provision_to_tmux_then_connect_and_destroy(
     assert lab.env["GH_TOKEN"] not in result.stdout + result.stderr
 
     assert azlin(lab_env, "connect", name, "--", "exit", "7").returncode == 7
-    screen = attach_in_terminal(lab_env, isolated_home, name)
-    assert f"attached-to-{name}" in screen
-    assert "[detached (from session azlin)]" in screen
-    assert "azlin exited 0" in screen
+    inside, after = attach_in_terminal(lab_env, isolated_home, name)
+    assert f"attached-to-{name}" in inside
+    assert "[azlin]" in inside  # the remote tmux status line
+    assert "[detached (from session azlin)]" in after
+    assert "azlin exited 0" in after
 
     destroyed = azlin(lab_env, "destroy", name, "-g", group, "-y")
     assert destroyed.returncode == 0, destroyed.stderr
