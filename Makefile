@@ -16,11 +16,12 @@ SYSTEM_PACKAGES := debootstrap systemd-container squid iproute2 iptables openssh
 DEMO_VM := azlin-demo
 DEMO_REPO := https://github.com/azlin-lab/hello
 
-.PHONY: help system-deps venv lab-up lab-down demo test lint clean
+.PHONY: help system-deps venv lab-up lab-down demo test lint bench clean
 
 help:
 	@echo "make demo      set up this machine and provision a VM against the lab"
 	@echo "make test      run the tests"
+	@echo "make bench     measure provision phases, repair, connect, start-up and fleets"
 	@echo "make lab-up    start the lab and print the exports that point azlin at it"
 	@echo "make lab-down  stop the lab and remove every test VM"
 
@@ -55,6 +56,10 @@ demo: venv lab-up
 
 test: venv
 	$(PY) -m pytest
+
+# Figures, not tests: where a provision's time goes, azlin beside the plain tools, fleets.
+bench: venv
+	$(PY) bench/run.py
 
 lint: venv
 	$(VENV)/bin/ruff check azlin tests
