@@ -52,7 +52,8 @@ lab-down:
 
 demo: venv lab-up
 	@source "$$($(PY) -m tests.lab env-file)" && \
-		$(VENV)/bin/azlin provision --name $(DEMO_VM) --repo $(DEMO_REPO)
+		$(VENV)/bin/azlin provision --name $(DEMO_VM) --repo $(DEMO_REPO) \
+			--allow-from "$${AZLIN_ALLOW_FROM:-10.231.0.1/32}"
 
 test: venv
 	$(PY) -m pytest

@@ -99,6 +99,9 @@ class Console:
         if error.cleanup_hint:
             self._err.print(escape(error.cleanup_hint))
 
+    def usage_error(self, message: str) -> None:
+        self._err.print(f"Error: {escape(message)}", style="bold red")
+
     def data_fields(self, fields: dict[str, str]) -> None:
         width = max(len(key) for key in fields)
         for key, value in fields.items():

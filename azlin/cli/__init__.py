@@ -68,9 +68,18 @@ def main() -> None:
         console.error(error)
         sys.exit(error.exit_code)
     except click.ClickException as error:
-        error.show()
+        console.usage_error(_one_line(error))
         sys.exit(error.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
         console.info("Interrupted.")
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(error: click.ClickException) -> str:
+    """Click's message without its usage block: one line that points at the help."""
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and context is not None:
+        return f"{message} See `{context.command_path} --help`."
+    return message

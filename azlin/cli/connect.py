@@ -15,7 +15,8 @@ from azlin.provisioning.request import check_vm_name
 from azlin.ssh.session import DEFAULT_SESSION, port_open, run_remote
 from azlin.vm_access import attach_with_reconnect, target_for, unreachable_error
 
-_SESSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Not starting with '-', which tmux would read as an option.
+_SESSION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 # With -y, drops in quick succession are retried this often, then the error is shown.
 AUTO_RECONNECTS = 3
 RECONNECT_PAUSE_SECONDS = 2.0
@@ -42,7 +43,8 @@ def connect(
     """
     if not _SESSION_NAME.match(session):
         raise InvalidInputError(
-            f"Invalid --session {session!r}: use letters, digits, '-' and '_' only."
+            f"Invalid --session {session!r}: use up to 64 letters, digits, '-' and '_', "
+            "not starting with '-'."
         )
     record, target = target_for(check_vm_name(name))
     if command:

@@ -13,6 +13,7 @@ from azlin.provisioning.request import (
     DEFAULT_RESOURCE_GROUP,
     DEFAULT_SIZE,
     ProvisionRequest,
+    check_allow_from,
     check_region,
     check_resource_group,
     check_size,
@@ -68,6 +69,13 @@ from azlin.provisioning.request import (
     help="Seconds to wait for SSH on the new VM.",
 )
 @click.option(
+    "--allow-from",
+    envvar="AZLIN_ALLOW_FROM",
+    metavar="CIDR",
+    help="Admit SSH only from this IPv4 address or range [env: AZLIN_ALLOW_FROM; default: your "
+    "public address, asked of $AZLIN_PUBLIC_IP_URL (https://api.ipify.org)].",
+)
+@click.option(
     "--no-attach", is_flag=True, help="Leave the tmux session running instead of attaching to it."
 )
 @click.pass_obj
@@ -80,13 +88,14 @@ def provision(
     size: str,
     repos: tuple[str, ...],
     ready_timeout: int,
+    allow_from: str | None,
     no_attach: bool,
 ) -> int:
     """Create a VM, install the developer tools, clone repos, and open tmux on it."""
     from azlin.provisioning.workflow import provision as run_provision
 
     request = ProvisionRequest(
-        vm_name=check_vm_name(vm_name or default_vm_name()),
+        vm_name=check_vm_name(default_vm_name() if vm_name is None else vm_name),
         resource_group=check_resource_group(resource_group),
         region=check_region(region),
         size=check_size(size),
@@ -94,5 +103,6 @@ def provision(
         repos=tuple(parse_repo_url(url) for url in repos),
         ready_timeout=ready_timeout,
         attach=not no_attach,
+        allow_from=check_allow_from(allow_from) if allow_from is not None else None,
     )
     return run_provision(request, console, os.environ)

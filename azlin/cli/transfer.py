@@ -44,12 +44,13 @@ def cp(console: Console, *, sources: tuple[str, ...], destination: str) -> None:
 def sync(console: Console, *, name: str, source: Path | None, dry_run: bool) -> None:
     """Push your dotfiles folder into the VM's home (never deletes there). Prints each path
     copied (or, with --dry-run, that would be) on stdout."""
+    vm_name = check_vm_name(name)
     folder = source or home_dir() / ".azlin" / "home"
     if not folder.is_dir():
         raise InvalidInputError(
             f"{folder} is not a folder; put the files for the VM's home there, or pass --source."
         )
-    record, target = target_for(check_vm_name(name))
+    record, target = target_for(vm_name)
     # Each entry, not `folder/`: rsync would otherwise give the VM's home the folder's own mode.
     entries = [str(entry) for entry in sorted(folder.iterdir())]
     if not entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +49,8 @@ class ProvisionRequest:
     repos: tuple[GitHubRepo, ...]
     ready_timeout: int
     attach: bool
+    # The address range the NSG admits SSH from; None: the caller's public address, detected.
+    allow_from: str | None = None
 
 
 def default_vm_name(now: datetime | None = None) -> str:
@@ -90,10 +93,37 @@ def check_size(size: str) -> str:
     return size
 
 
+def check_allow_from(text: str) -> str:
+    """A CIDR (or a bare address, meaning /32) that SSH is admitted from, or `*` for anywhere."""
+    if text == "*":
+        return text
+    try:
+        network = ipaddress.ip_network(text, strict=True) if text.isascii() else None
+    except ValueError:
+        network = None
+    if network is None or network.version != 4:
+        raise InvalidInputError(
+            f"Invalid --allow-from {text!r}: use an IPv4 address or CIDR such as "
+            "203.0.113.7/32 (host bits zero), or '*' for anywhere."
+        )
+    return str(network)
+
+
+def is_wide(allow_from: str) -> bool:
+    """Whether more than one address may reach SSH."""
+    return allow_from == "*" or ipaddress.ip_network(allow_from).prefixlen < 32
+
+
 def parse_repo_url(url: str) -> GitHubRepo:
     """Accept only `https://github.com/OWNER/REPO` (optionally `.git` or a trailing slash)."""
     hint = "use an HTTPS GitHub URL such as https://github.com/OWNER/REPO"
     parts = urlsplit(url) if url.isascii() and url.isprintable() else None
+    if parts is not None and "@" in parts.netloc:
+        # Never echo a credential back to the terminal (or a CI log).
+        raise InvalidInputError(
+            "Invalid --repo: the URL carries credentials; remove them (azlin passes your "
+            f"GitHub token to the VM itself) and {hint}."
+        )
     if parts is None or parts.scheme != "https" or parts.netloc != "github.com":
         raise InvalidInputError(f"Invalid --repo {url!r}: {hint}.")
     if parts.query or parts.fragment or url.endswith(("?", "#")):

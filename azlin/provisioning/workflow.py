@@ -14,7 +14,8 @@ from azlin.azure.credentials import AzureCredentials, resolve_credentials
 from azlin.console import Console, StepWarning
 from azlin.errors import ProvisioningError, ReadinessError
 from azlin.github.token import local_gh_token, needs_local_gh, token_from_environment
-from azlin.paths import ansible_content_dir, known_hosts_file, runs_dir
+from azlin.paths import ansible_content_dir, home_dir, known_hosts_file, runs_dir
+from azlin.provisioning.exposure import ssh_source
 from azlin.provisioning.prerequisites import check_prerequisites, required_programs
 from azlin.provisioning.request import ProvisionRequest
 from azlin.records import VmRecord, save_record
@@ -48,12 +49,17 @@ class PlaybookContext:
 
 def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str]) -> int:
     """Run every step; returns the exit code of the final tmux attach (0 when not attached)."""
+    # Settled before the first step, like every other input: a refusal leaves no record behind.
+    home_dir()
+    allowed_source = ssh_source(request.allow_from, env, console)
     with step_record(request.vm_name, "provision", console):
-        target = prepare_vm(request, console, env)
+        target = prepare_vm(request, allowed_source, console, env)
     return hand_over(console, request, target)
 
 
-def prepare_vm(request: ProvisionRequest, console: Console, env: Mapping[str, str]) -> SshTarget:
+def prepare_vm(
+    request: ProvisionRequest, allowed_source: str, console: Console, env: Mapping[str, str]
+) -> SshTarget:
     """Steps 1 to 9 up to a waiting tmux session; what `azlin logs` records."""
     wants_github = bool(request.repos)
     with console.step("Prerequisites"):
@@ -68,7 +74,7 @@ def prepare_vm(request: ProvisionRequest, console: Console, env: Mapping[str, st
         console.detail(f"{'Created' if created else 'Reusing'} {keys.private}")
     context = PlaybookContext(request.vm_name, ansible_content_dir(), console.verbosity, console)
     with console.step("VM provisioning"):
-        record = create_vm(request, credentials, keys, context)
+        record = create_vm(request, credentials, keys, allowed_source, context)
     target = SshTarget(record.public_ip, request.admin_user, keys.private, known_hosts_file())
     inventory = write_inventory(
         runs_dir() / request.vm_name / "inventory.json", record.name, target
@@ -88,6 +94,7 @@ def create_vm(
     request: ProvisionRequest,
     credentials: AzureCredentials,
     keys: KeyPair,
+    allowed_source: str,
     context: PlaybookContext,
 ) -> VmRecord:
     """Step 4: the azure_vm role creates (or converges) every resource; a failure cleans up."""
@@ -100,6 +107,7 @@ def create_vm(
             "azure_vm_size": request.size,
             "azure_vm_admin_user": request.admin_user,
             "azure_vm_ssh_public_key": keys.public_text(),
+            "azure_vm_ssh_allowed_source": allowed_source,
         },
         verbosity=context.verbosity,
         secrets=credentials.ansible_environment(),

@@ -47,7 +47,8 @@ def run_azlin(*args: str) -> subprocess.CompletedProcess[str]:
         ),
         (
             ["connect", "ghost", "--session", "a;b"],
-            "Error: Invalid --session 'a;b': use letters, digits, '-' and '_' only.",
+            "Error: Invalid --session 'a;b': use up to 64 letters, digits, '-' and '_', not "
+            "starting with '-'.",
         ),
     ],
 )

@@ -145,6 +145,8 @@ def start_lab(config: LabConfig) -> tuple[LabClient, bool]:
         cwd=Path(__file__).resolve().parents[2],
     )
     env = json.loads((config.state_dir / "env.json").read_text(encoding="utf-8"))
+    # A lab started before env.json named it: the VMs see this host as the bridge address.
+    env.setdefault("AZLIN_ALLOW_FROM", f"{config.bridge_address}/32")
     return LabClient(config, env), not was_running
 
 

@@ -105,6 +105,9 @@ def client_environment(
         "GIT_SSL_CAINFO": bundle,
         **credentials.client_env(),
         "GH_TOKEN": token,
+        # The lab has no echo service for azlin's "your public address": the VMs see the host
+        # as the bridge address, so that is the honest SSH source.
+        "AZLIN_ALLOW_FROM": f"{config.bridge_address}/32",
     }
 
 
