@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,10 +113,24 @@ def run_playbook(
 
     arguments = runner_arguments(run, private_data_dir, content_dir, os.environ)
     logger.debug("Running playbook %s in %s", run.playbook, private_data_dir)
-    result = ansible_runner.run(**arguments, event_handler=handle)
+    with _signal_handlers_kept():
+        result = ansible_runner.run(**arguments, event_handler=handle)
     return PlaybookResult(
         str(result.status), int(result.rc or 0), stats, tuple(failures), tuple(changed)
     )
+
+
+@contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """ansible-runner sets SIGINT and SIGTERM handlers of its own (they cancel the run) and
+    never restores ours: without this, Ctrl-C and SIGTERM would do nothing after a playbook."""
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            if handler is not None:
+                signal.signal(number, handler)
 
 
 def _collect(event: dict[str, Any], failures: list[str], stats: dict[str, Any]) -> None:
