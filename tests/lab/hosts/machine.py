@@ -36,6 +36,9 @@ from tests.lab.hosts.provision import Provisioning, ensure_lab_layer, provision
 
 log = logging.getLogger(__name__)
 
+NSPAWN_PROPAGATE = Path("/run/systemd/nspawn/propagate")
+INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_instances")
+INOTIFY_INSTANCES = 1024
 VM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DPKG_LOCK_MARKER = "run/azlab-dpkg-lock-held"
 # Held with fcntl record locks, the kind dpkg and apt take, so apt reports the lock as busy.
@@ -263,6 +266,8 @@ class TestHosts:
 
     def _boot(self, record: VmRecord, timeout: float = 60.0) -> None:
         folder = self._folder(record)
+        _remove_stale_propagation(record.name)
+        _ensure_inotify_instances()
         cgroups = make_cgroups(record.name)
         argv = ["systemd-nspawn", "--boot", "--register=no", "--keep-unit",
                 f"--network-namespace-path={record.link.netns_path}",
@@ -289,7 +294,9 @@ class TestHosts:
         def systemd_up() -> bool:
             if process.poll() is not None:
                 log_path = self._folder(record) / "console.log"
-                raise RuntimeError(f"{record.vm_id} did not boot; see {log_path}")
+                last = log_path.read_text(errors="replace").strip().splitlines()[-6:]
+                why = " | ".join(last)
+                raise RuntimeError(f"{record.vm_id} did not boot ({why}); see {log_path}")
             leader = _leader_of(process.pid)
             return leader is not None and Path(f"/proc/{leader}/root/run/systemd/private").exists()
 
@@ -330,6 +337,29 @@ class TestHosts:
         self._processes.pop(record.name, None)
         (self._folder(record) / "nspawn.pid").unlink(missing_ok=True)
         remove_cgroups(record.name)
+
+
+def _ensure_inotify_instances() -> None:
+    """Raise the host's inotify instance limit to what a dozen VMs' systemds need.
+
+    Each VM's systemd, journald, logind and dbus take inotify instances from root's shared
+    limit (128 by default); past it a booting systemd dies with "Failed to allocate manager
+    object".
+    """
+    if int(INOTIFY_LIMIT.read_text()) < INOTIFY_INSTANCES:
+        INOTIFY_LIMIT.write_text(f"{INOTIFY_INSTANCES}\n")
+
+
+def _remove_stale_propagation(machine: str) -> None:
+    """Remove what an earlier nspawn of this name left in /run and would make this one fail.
+
+    nspawn refuses to boot when its propagation folder is left over and /run is not a tmpfs
+    (as on this host): "Attempted to remove disk file system under ...".
+    """
+    stale = NSPAWN_PROPAGATE / machine
+    if stale.exists():
+        unmount_below(stale)
+        shutil.rmtree(stale)
 
 
 def _leader_of(nspawn_pid: int) -> int | None:
