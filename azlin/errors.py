@@ -48,6 +48,10 @@ class ConnectionLostError(ReadinessError):
     """ssh itself failed (exit 255): no connection, or the connection dropped."""
 
 
+class HostKeyMismatchError(ReadinessError):
+    """The host answering at the VM's address shows another key than the one pinned for it."""
+
+
 class UnknownVmError(AzlinError):
     """A VM name that azlin has no record of."""
 

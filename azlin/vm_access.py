@@ -38,7 +38,8 @@ def locate_in_azure(
 
 
 def ssh_target(record: VmRecord) -> SshTarget:
-    return SshTarget(record.public_ip, record.admin_user, ssh_dir() / KEY_NAME, known_hosts_file())
+    key = ssh_dir() / KEY_NAME
+    return SshTarget(record.public_ip, record.admin_user, key, known_hosts_file(), record.name)
 
 
 def target_for(name: str) -> tuple[VmRecord, SshTarget]:

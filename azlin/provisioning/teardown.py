@@ -9,7 +9,7 @@ from azlin.azure.credentials import resolve_credentials
 from azlin.console import Console
 from azlin.errors import ProvisioningError
 from azlin.paths import ansible_content_dir, known_hosts_file, runs_dir, vm_records_dir
-from azlin.ssh.readiness import forget_host
+from azlin.ssh.known_hosts import forget_host
 
 
 def destroy_vm(vm_name: str, resource_group: str, console: Console, env: Mapping[str, str]) -> None:

@@ -16,12 +16,14 @@ from azlin.errors import ProvisioningError, ReadinessError
 from azlin.github.token import local_gh_token, needs_local_gh, token_from_environment
 from azlin.paths import ansible_content_dir, home_dir, known_hosts_file, runs_dir
 from azlin.provisioning.exposure import ssh_source
+from azlin.provisioning.failures import create_failure_message
 from azlin.provisioning.prerequisites import check_prerequisites, required_programs
 from azlin.provisioning.request import ProvisionRequest
 from azlin.records import VmRecord, save_record
 from azlin.ssh.keys import KeyPair, ensure_key_pair
+from azlin.ssh.known_hosts import pin_host_keys
 from azlin.ssh.options import SshTarget
-from azlin.ssh.readiness import forget_host, wait_until_ready
+from azlin.ssh.readiness import wait_until_ready
 from azlin.ssh.session import DEFAULT_SESSION, attach, ensure_session, stdin_is_terminal
 from azlin.steplog import step_record
 
@@ -75,11 +77,14 @@ def prepare_vm(
     context = PlaybookContext(request.vm_name, ansible_content_dir(), console.verbosity, console)
     with console.step("VM provisioning"):
         record = create_vm(request, credentials, keys, allowed_source, context)
-    target = SshTarget(record.public_ip, request.admin_user, keys.private, known_hosts_file())
+    target = SshTarget(
+        record.public_ip, request.admin_user, keys.private, known_hosts_file(), record.name
+    )
     inventory = write_inventory(
         runs_dir() / request.vm_name / "inventory.json", record.name, target
     )
     with console.step("Wait for ready"):
+        pin_vm_host_keys(request, target, env, context.console)
         configure_vm(request, target, inventory, context)
     github_setup(request, inventory, context, env)
     notify(console, env, f"azlin: VM {record.name} is ready at {record.public_ip}")
@@ -115,7 +120,7 @@ def create_vm(
     result = context.run(run)
     if not result.ok:
         raise ProvisioningError(
-            f"Creating VM {request.vm_name} failed: {_first_failure(result)}.",
+            create_failure_message(request, _first_failure(result)),
             cleanup_hint=_cleanup_hint(request, result),
         )
     address = str(result.stats_data.get("azure_vm_public_ip") or "")
@@ -136,11 +141,22 @@ def create_vm(
     return record
 
 
+def pin_vm_host_keys(
+    request: ProvisionRequest, target: SshTarget, env: Mapping[str, str], console: Console
+) -> None:
+    """Trust exactly the host keys Azure's agent reads on the VM; replaces any older pin."""
+    from azlin.azure.clients import azure_clients
+    from azlin.azure.host_keys import read_host_keys
+
+    keys = read_host_keys(azure_clients(env), request.resource_group, request.vm_name)
+    pin_host_keys(target.known_hosts, target.host, keys)
+    console.detail(f"Pinned {len(keys)} host keys of {request.vm_name} read through Run Command")
+
+
 def configure_vm(
     request: ProvisionRequest, target: SshTarget, inventory: Path, context: PlaybookContext
 ) -> None:
     """Step 5: SSH answers with azlin's key, then the tool roles bring the VM to ready."""
-    forget_host(target.known_hosts, target.host)
     waited = wait_until_ready(target, request.ready_timeout)
     context.console.detail(f"SSH answered after {waited:.1f}s")
     run = PlaybookRun(

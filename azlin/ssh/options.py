@@ -15,15 +15,16 @@ class SshTarget:
     user: str
     key: Path
     known_hosts: Path
+    # The VM's name, for messages; the connection itself needs only the address.
+    name: str = ""
 
     @property
     def destination(self) -> str:
         return f"{self.user}@{self.host}"
 
 
-def ssh_options(target: SshTarget, *, strict: bool = True) -> list[str]:
-    """Options as `-o` pairs. `strict=False` accepts a new host key (first contact only)."""
-    checking = "yes" if strict else "accept-new"
+def ssh_options(target: SshTarget) -> list[str]:
+    """Options as `-o` pairs. Host keys are always checked against the ones azlin pinned."""
     return [
         "-i",
         str(target.key),
@@ -34,7 +35,7 @@ def ssh_options(target: SshTarget, *, strict: bool = True) -> list[str]:
         "-o",
         f"UserKnownHostsFile={target.known_hosts}",
         "-o",
-        f"StrictHostKeyChecking={checking}",
+        "StrictHostKeyChecking=yes",
         "-o",
         f"ServerAliveInterval={KEEPALIVE_SECONDS}",
         "-o",

@@ -5,23 +5,16 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from pathlib import Path
 
-from azlin.errors import ReadinessError
+from azlin.errors import HostKeyMismatchError, ReadinessError
 from azlin.paths import private_dir
 from azlin.ssh.options import SshTarget, ssh_options
 
+# What ssh says, even at LogLevel=ERROR, when the key shown is not the pinned one.
+HOST_KEY_FAILURE = "Host key verification failed"
+
 POLL_SECONDS = 1.0
 KEY_REFUSALS_TOLERATED = 5
-
-
-def forget_host(known_hosts: Path, host: str) -> None:
-    """Drop any key recorded for `host`: a new VM on a reused address has a new key."""
-    if known_hosts.exists():
-        subprocess.run(
-            ["ssh-keygen", "-R", host, "-f", str(known_hosts)], capture_output=True, check=False
-        )
-        known_hosts.with_name(known_hosts.name + ".old").unlink(missing_ok=True)
 
 
 def wait_until_ready(target: SshTarget, timeout: float) -> float:
@@ -32,6 +25,8 @@ def wait_until_ready(target: SshTarget, timeout: float) -> float:
     _wait_for_port(target.host, 22, deadline)
     refusals = 0
     while (error := _try_login(target)) is not None:
+        if HOST_KEY_FAILURE in error:
+            raise host_key_mismatch(target)
         # The VM's agent installs the key before sshd starts, so a key refused again and again
         # means the VM was made with another key: waiting longer cannot help.
         refusals = refusals + 1 if "Permission denied" in error else 0
@@ -65,11 +60,21 @@ def _wait_for_port(host: str, port: int, deadline: float) -> None:
 
 def _try_login(target: SshTarget) -> str | None:
     """One real login; None on success, else ssh's complaint."""
-    # The first login records the new VM's host key; every later connection is strict.
-    command = ["ssh", "-T", *ssh_options(target, strict=False), target.destination, "true"]
+    # Strict from the first contact: the keys were pinned from Azure before it.
+    command = ["ssh", "-T", *ssh_options(target), target.destination, "true"]
     result = subprocess.run(
         command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False, timeout=30
     )
     if result.returncode == 0:
         return None
     return result.stderr.strip() or f"ssh exited with {result.returncode}"
+
+
+def host_key_mismatch(target: SshTarget) -> HostKeyMismatchError:
+    name = target.name or "NAME"
+    return HostKeyMismatchError(
+        f"Refusing {target.host}: its SSH host key does not match the key azlin pinned for "
+        f"{name} in {target.known_hosts} (host key mismatch), so it may not be your VM. If you "
+        f"changed the VM's keys yourself, run `azlin provision --name {name}` again to re-read "
+        "them through Azure."
+    )

@@ -9,6 +9,7 @@ import sys
 
 from azlin.errors import ConnectionLostError, ReadinessError
 from azlin.ssh.options import SshTarget, ssh_command
+from azlin.ssh.readiness import HOST_KEY_FAILURE, host_key_mismatch
 
 DEFAULT_SESSION = "azlin"
 
@@ -24,9 +25,7 @@ def attach(target: SshTarget, session: str, *, x11: bool = False) -> int:
     """Hand the user's terminal to ssh + tmux; returns ssh's exit code."""
     result = subprocess.run(attach_command(target, session, x11=x11), check=False)
     if result.returncode == SSH_TRANSPORT_FAILURE:
-        raise ConnectionLostError(
-            f"Could not connect to {target.host}; check that the VM is running and retry."
-        )
+        raise transport_failure(target)
     return result.returncode
 
 
@@ -52,6 +51,8 @@ def ensure_session(target: SshTarget, session: str) -> None:
         stdin=subprocess.DEVNULL,
         check=False,
     )
+    if HOST_KEY_FAILURE in result.stderr:
+        raise host_key_mismatch(target)
     if result.returncode != 0:
         raise ReadinessError(
             f"Could not start tmux session {session!r} on {target.host}: "
@@ -64,10 +65,26 @@ def run_remote(target: SshTarget, command: list[str]) -> int:
     stdin = None if sys.stdin is not None and not sys.stdin.closed else subprocess.DEVNULL
     result = subprocess.run(ssh_command(target, command, tty=False), stdin=stdin, check=False)
     if result.returncode == SSH_TRANSPORT_FAILURE:
-        raise ConnectionLostError(
-            f"Could not connect to {target.host}; check that the VM is running and retry."
-        )
+        raise transport_failure(target)
     return result.returncode
+
+
+def transport_failure(target: SshTarget) -> ReadinessError:
+    """Why ssh exited 255: a host key other than the pinned one, or no connection at all."""
+    # The user's terminal had ssh's words; a quiet second try tells azlin which case it is.
+    probe = subprocess.run(
+        ssh_command(target, ["true"], tty=False),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=30,
+    )
+    if HOST_KEY_FAILURE in probe.stderr:
+        return host_key_mismatch(target)
+    return ConnectionLostError(
+        f"Could not connect to {target.host}; check that the VM is running and retry."
+    )
 
 
 def port_open(host: str, port: int = 22, timeout: float = 5.0) -> bool:
