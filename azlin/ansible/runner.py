@@ -6,10 +6,13 @@ The run is *built* by a pure function (`runner_arguments`) and *executed* by ano
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import sys
+import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,9 +115,11 @@ def run_playbook(
         return True
 
     arguments = runner_arguments(run, private_data_dir, content_dir, os.environ)
+    ident = str(uuid.uuid4())
+    artifact_dir = private_data_dir / "artifacts" / ident
     logger.debug("Running playbook %s in %s", run.playbook, private_data_dir)
-    with _signal_handlers_kept():
-        result = ansible_runner.run(**arguments, event_handler=handle)
+    with _signal_handlers_kept(), _command_record_without_env(artifact_dir):
+        result = ansible_runner.run(**arguments, ident=ident, event_handler=handle)
     return PlaybookResult(
         str(result.status), int(result.rc or 0), stats, tuple(failures), tuple(changed)
     )
@@ -131,6 +136,42 @@ def _signal_handlers_kept() -> Iterator[None]:
         for number, handler in saved.items():
             if handler is not None:
                 signal.signal(number, handler)
+
+
+@contextmanager
+def _command_record_without_env(artifact_dir: Path) -> Iterator[None]:
+    """Keep the run's environment (credentials, `PlaybookRun.secrets`) off the disk.
+
+    ansible-runner always writes `<artifacts>/<ident>/command` with the whole environment in
+    it. Here that path is a FIFO that a thread drains into memory, so those bytes never reach
+    a file; after the run the record is written with the variables' names only.
+    """
+    private_dir(artifact_dir)
+    path = artifact_dir / "command"
+    os.mkfifo(path, 0o600)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(path.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        yield
+    finally:
+        if not received and reader.is_alive():
+            # The run never opened the record: let the reader's open return with nothing.
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join()
+        path.unlink()
+        _write_command_record(path, received[0] if received else b"")
+
+
+def _write_command_record(path: Path, raw: bytes) -> None:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return
+    record["env"] = sorted(record.get("env") or {})
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        json.dump(record, stream)
 
 
 def _collect(event: dict[str, Any], failures: list[str], stats: dict[str, Any]) -> None:
