@@ -29,6 +29,8 @@ from tests.lab.config import LabConfig  # noqa: E402
 PYTHON = sys.executable
 AZLIN = [PYTHON, "-m", "azlin"]
 REPO_URL = "https://github.com/azlin-lab/hello"
+# The lab has no public-address echo service: the caller is the bridge address.
+ALLOW_FROM = f"{LabConfig().bridge_address}/32"
 
 # Published Azure timings (shared/azure-timings.md), applied by the emulator to each operation:
 # a VM allocates and starts in under a minute; the network resources take seconds each.
@@ -44,11 +46,16 @@ STEP_LINE = re.compile(r"^[✓✗⚠] (.+?) \((\d+\.\d)s\)", re.M)
 
 
 def median_seconds(argv: Sequence[str], env: dict[str, str], runs: int) -> float:
+    """A failed run would time the failure, not the work: it stops the benchmark instead."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        result = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
         times.append(time.perf_counter() - started)
+        if result.returncode != 0:
+            sys.exit(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     return statistics.median(times)
 
 
@@ -87,7 +94,17 @@ class Bench:
     def provision(self, name: str) -> tuple[float, subprocess.CompletedProcess[str]]:
         started = time.perf_counter()
         result = self.azlin(
-            "-v", "provision", "--name", name, "-g", self.group, "--repo", REPO_URL, "--no-attach"
+            "-v",
+            "provision",
+            "--name",
+            name,
+            "-g",
+            self.group,
+            "--repo",
+            REPO_URL,
+            "--no-attach",
+            "--allow-from",
+            ALLOW_FROM,
         )
         elapsed = time.perf_counter() - started
         if result.returncode != 0:
