@@ -162,7 +162,7 @@ def configure_vm(
     run = PlaybookRun(
         playbook="configure.yml",
         inventory=inventory,
-        tags=("dev_tools",),
+        tags=("dev_tools", "tmux"),
         verbosity=context.verbosity,
     )
     result = context.run(run)
