@@ -10,6 +10,7 @@ import click
 from azlin import __version__
 from azlin.cli.connect import connect
 from azlin.cli.destroy import destroy
+from azlin.cli.gui import gui
 from azlin.cli.list_vms import list_vms
 from azlin.cli.logs import logs
 from azlin.cli.power import start, stop
@@ -50,6 +51,7 @@ for command in (
     cp,
     sync,
     tunnel,
+    gui,
     ssh_config,
     destroy,
 ):

@@ -6,7 +6,8 @@ import re
 import signal
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from azlin.errors import ConnectionLostError, InvalidInputError
@@ -84,23 +85,52 @@ def tunnel_command(target: SshTarget, forwards: list[Forward]) -> list[str]:
     ]
 
 
-def run_tunnel(command: list[str], on_ready: Callable[[], None]) -> int:
-    """Run until ssh ends or the user interrupts (then 0). Ends ssh with us either way."""
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
-    # Being told to stop (SIGTERM) ends the tunnel as Ctrl-C does, never orphaning ssh.
+def free_local_port() -> int:
+    """A local port nothing listens on now, chosen by the kernel: never a fixed one that two
+    sessions could both want."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOCAL_HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Inside the block, being told to stop (SIGTERM) ends the work as Ctrl-C does, so the
+    same clean-up runs and no ssh is orphaned."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        ready = process.stdout is not None and process.stdout.readline().strip() == READY_MARK
-        if ready:
-            on_ready()
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait()
-        return 0
+        yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if not ready or code == 255:
+
+
+@contextmanager
+def open_tunnel(command: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """Start ssh and yield it once every forward listens; ssh ends when the block does."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    try:
+        if process.stdout is None or process.stdout.readline().strip() != READY_MARK:
+            process.wait()
+            raise ConnectionLostError("ssh could not set up the forwards")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def run_tunnel(command: list[str], on_ready: Callable[[], None]) -> int:
+    """Run until ssh ends or the user interrupts (then 0). Ends ssh with us either way."""
+    with interrupt_on_sigterm():
+        try:
+            with open_tunnel(command) as process:
+                on_ready()
+                code = process.wait()
+        except KeyboardInterrupt:
+            return 0
+    if code == 255:
         raise ConnectionLostError("ssh could not set up the forwards")
     return code
 
