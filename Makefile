@@ -55,14 +55,20 @@ demo: venv lab-up
 		$(VENV)/bin/azlin provision --name $(DEMO_VM) --repo $(DEMO_REPO) \
 			--allow-from "$${AZLIN_ALLOW_FROM:-10.231.0.1/32}"
 
-test: venv
+test: lint
 	$(PY) -m pytest
+
+# yamllint and ansible-lint (production profile) over the roles and playbooks. ansible-lint
+# finds azure.azcollection in the venv's `ansible` package, so the venv's bin comes first.
+ansible-lint: venv
+	$(VENV)/bin/yamllint -s roles playbooks galaxy.yml meta execution-environment.yml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint roles playbooks
 
 # Figures, not tests: where a provision's time goes, azlin beside the plain tools, fleets.
 bench: venv
 	$(PY) bench/run.py
 
-lint: venv
+lint: venv ansible-lint
 	$(VENV)/bin/ruff check azlin tests
 	$(VENV)/bin/ruff format --check azlin tests
 	$(VENV)/bin/mypy

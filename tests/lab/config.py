@@ -45,6 +45,10 @@ class LabConfig:
         default_factory=lambda: int(_env("AZLIN_LAB_APT_PROXY_PORT", "3128"))
     )
     github_port: int = field(default_factory=lambda: int(_env("AZLIN_LAB_GITHUB_PORT", "443")))
+    # Plain HTTP on the bridge: the stand-ins for vendors' release archives (tests/lab/artifacts).
+    artifact_port: int = field(
+        default_factory=lambda: int(_env("AZLIN_LAB_ARTIFACT_PORT", "18081"))
+    )
 
     def __post_init__(self) -> None:
         # A VM's host-side interface is "azv" + what follows "azlab-" in its namespace name,
@@ -77,6 +81,11 @@ class LabConfig:
     def apt_proxy_url(self) -> str:
         """Where the test VMs' apt finds the lab's squid."""
         return f"http://{self.bridge_address}:{self.apt_proxy_port}"
+
+    @property
+    def artifact_url(self) -> str:
+        """Where the test VMs download the stand-in release archives."""
+        return f"http://{self.bridge_address}:{self.artifact_port}"
 
     @property
     def pid_file(self) -> Path:

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from tests.lab.arm.app import make_arm_app, start_arm
 from tests.lab.arm.credentials import LabCredentials
+from tests.lab.artifacts import start_artifact_server
 from tests.lab.config import GITHUB_HOSTS, LabConfig
 from tests.lab.github import make_github_app, seed_repos
 from tests.lab.hosts import network
@@ -160,7 +161,10 @@ async def _serve_async(config: LabConfig, hosts: TestHosts, pki: LabPki) -> None
         ).start()
         tunnel = await serve_tunnel(config)
         stops.append(_closer(tunnel))
-        write_environment(config, client_environment(config, credentials, token))
+        artifacts, artifact_env = await start_artifact_server(config)
+        stops.append(artifacts.cleanup)
+        env = client_environment(config, credentials, token)
+        write_environment(config, {**env, **artifact_env})
         log.info("lab ready")
         await _until_signalled()
     finally:
