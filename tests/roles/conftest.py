@@ -61,11 +61,16 @@ class LabVm:
         return path
 
     def playbook(
-        self, playbook: Path, *args: str, cwd: Path = REPO_ROOT, timeout: int = 900
+        self,
+        playbook: Path,
+        *args: str,
+        cwd: Path = REPO_ROOT,
+        timeout: int = 900,
+        extra_env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Plain ansible-playbook with the lab's variables, from `cwd` (the project's
         ansible.cfg only when run from the project)."""
-        env = dict(self.env)
+        env = {**self.env, **(extra_env or {})}
         if cwd == REPO_ROOT:
             env["ANSIBLE_CONFIG"] = str(REPO_ROOT / "ansible.cfg")
         argv = [str(REPO_ROOT / ".venv/bin/ansible-playbook"), "-i", str(self.inventory()),
