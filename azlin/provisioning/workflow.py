@@ -189,7 +189,12 @@ def github_setup(
             playbook="configure.yml",
             inventory=inventory,
             tags=("github_repo",),
-            extravars={"github_repo_repositories": [repo.url for repo in request.repos]},
+            extravars={
+                "github_repo_repositories": [repo.url for repo in request.repos],
+                # azlin shows Ansible's output only with -v, so a device code would never reach
+                # the user: without a token, public repositories are cloned with git instead.
+                "github_repo_device_flow_enabled": False,
+            },
             verbosity=context.verbosity,
             secrets=secrets,
         )
