@@ -301,13 +301,13 @@ def test_repair_check_changes_nothing_and_repair_fixes(vm: Vm) -> None:
     assert vm.on_vm("sudo apt-get remove -y -q rsync").returncode == 0
     checked = vm.run("repair", vm.name, "--check")
     assert checked.returncode == 0, checked.stderr
-    assert lines(checked.stdout) == ["Install the base packages"]
+    assert lines(checked.stdout) == ["Install the distribution and vendor packages"]
     assert "1 task(s) would change" in checked.stderr
     assert vm.on_vm("command -v rsync").returncode == 1
 
     repaired = vm.run("repair", vm.name)
     assert repaired.returncode == 0, repaired.stderr
-    assert lines(repaired.stdout) == ["Install the base packages"]
+    assert lines(repaired.stdout) == ["Install the distribution and vendor packages"]
     assert vm.on_vm("command -v rsync").returncode == 0
     log = json.loads(vm.run("logs", vm.name, "-o", "json").stdout)
     assert (log["command"], log["outcome"]) == ("repair", "succeeded")
