@@ -155,7 +155,8 @@ class GroupEndpoints:
         )
         self.operations.track(operation, latency)
         api = request.query.get("api-version", "")
-        url = f"https://{request.host}{self.world.subscription_id()}/operationresults/{operation.id}?api-version={api}"
+        results = f"{self.world.subscription_id()}/operationresults/{operation.id}"
+        url = f"https://{request.host}{results}?api-version={api}"
         return web.Response(status=202, headers={"Location": url, **retry_headers(latency)})
 
     async def empty(self, group_id: str) -> None:
