@@ -50,8 +50,16 @@ class HostsBackend:
         admin_user: str,
         authorized_keys: list[str],
         hostname: str,
+        image_id: str | None = None,
     ) -> None:
-        self._hosts.create(vm_id, str(address), admin_user, authorized_keys, hostname)
+        layer = self._hosts.image_layer(image_id) if image_id else None
+        self._hosts.create(vm_id, str(address), admin_user, authorized_keys, hostname, layer)
+
+    def capture(self, vm_id: str, image_id: str) -> None:
+        self._hosts.capture(vm_id, image_id)
+
+    def delete_image(self, image_id: str) -> None:
+        self._hosts.delete_image(image_id)
 
     def power_off(self, vm_id: str) -> None:
         self._hosts.power_off(vm_id)

@@ -57,8 +57,16 @@ class RecordingBackend:
         admin_user: str,
         authorized_keys: list[str],
         hostname: str,
+        image_id: str | None = None,
     ) -> None:
-        self.calls.append(("create", vm_id, address, admin_user, authorized_keys, hostname))
+        call = ("create", vm_id, address, admin_user, authorized_keys, hostname)
+        self.calls.append(call if image_id is None else (*call, image_id))
+
+    def capture(self, vm_id: str, image_id: str) -> None:
+        self.calls.append(("capture", vm_id, image_id))
+
+    def delete_image(self, image_id: str) -> None:
+        self.calls.append(("delete_image", image_id))
 
     def power_off(self, vm_id: str) -> None:
         self.calls.append(("power_off", vm_id))

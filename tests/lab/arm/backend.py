@@ -21,8 +21,18 @@ class VmBackend(Protocol):
         admin_user: str,
         authorized_keys: list[str],
         hostname: str,
+        image_id: str | None = None,
     ) -> None:
-        """Boot a machine reachable over SSH at `address` with `admin_user` and these keys."""
+        """Boot a machine reachable over SSH at `address` with `admin_user` and these keys.
+
+        With `image_id`, its disk starts as the image `capture` kept under that id.
+        """
+
+    def capture(self, vm_id: str, image_id: str) -> None:
+        """Keep the stopped machine's disk as an image that later machines can boot from."""
+
+    def delete_image(self, image_id: str) -> None:
+        """Forget a captured image; nothing happens if there is none."""
 
     def power_off(self, vm_id: str) -> None:
         """Stop the machine, keeping its disk."""

@@ -42,6 +42,7 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "restart": ("starting", "running", ("power_off", "start")),
 }
 RUN_COMMAND = "runcommand"
+GENERALIZE = "generalize"
 
 
 async def blocking(function: Callable[..., None], *args: Any) -> None:
@@ -58,7 +59,8 @@ def status(code: str, display: str, time: bool = True) -> dict[str, Any]:
 
 class VirtualMachineKind(Kind):
     type_name = VM
-    actions = (*ACTIONS, RUN_COMMAND)
+    actions = (*ACTIONS, RUN_COMMAND, GENERALIZE)
+    sync_actions = (GENERALIZE,)
 
     def accept(
         self, world: World, resource_id: str, body: Resource, old: Resource | None
@@ -82,7 +84,7 @@ class VirtualMachineKind(Kind):
         properties["hardwareProfile"] = {**hardware, "vmSize": size.name}
         self.check_capacity(world, resource, size)
         properties["networkProfile"] = self.network_profile(world, resource, properties, old)
-        properties["storageProfile"] = self.storage_profile(resource, properties, old)
+        properties["storageProfile"] = self.storage_profile(world, resource, properties, old)
         properties["osProfile"] = self.os_profile(resource, properties, old)
         properties["vmId"] = old.get("vmId") or str(uuid.uuid4())
         properties["timeCreated"] = old.get("timeCreated") or now_iso()
@@ -123,22 +125,26 @@ class VirtualMachineKind(Kind):
         return profile
 
     def storage_profile(
-        self, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
+        self, world: World, resource: Resource, properties: dict[str, Any], old: dict[str, Any]
     ) -> dict[str, Any]:
         wanted = properties.get("storageProfile") or {}
         previous = old.get("storageProfile")
         image = dict(wanted.get("imageReference") or (previous or {}).get("imageReference") or {})
-        if not image.get("publisher"):
+        if not image.get("publisher") and not image.get("id"):
             raise ArmError(
                 400, "InvalidParameter", "Required parameter 'imageReference' is missing (null)."
             )
-        image["exactVersion"] = resolve_image(image)
+        if image.get("id"):
+            image.update(gallery_image(world, image["id"], resource["location"]))
+        else:
+            image["exactVersion"] = resolve_image(image)
         os_disk = {**((previous or {}).get("osDisk") or {}), **(wanted.get("osDisk") or {})}
         name = resource["name"]
         os_disk.setdefault("name", f"{name}_OsDisk_1_{uuid.uuid4().hex}")
         os_disk["name"] = os_disk["name"] or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
         os_disk.update(
-            osType=IMAGE_OS.get(image["publisher"], ("linux", "Linux"))[1], createOption="FromImage"
+            osType=IMAGE_OS.get(image.get("publisher", ""), ("linux", "Linux"))[1],
+            createOption="FromImage",
         )
         os_disk.setdefault("caching", "ReadWrite")
         os_disk.setdefault("deleteOption", "Detach")
@@ -210,13 +216,14 @@ class VirtualMachineKind(Kind):
     def render(self, world: World, resource: Resource) -> Resource:
         shown = super().render(world, resource)
         shown.pop(LAB_KEY, None)
+        shown["properties"]["storageProfile"]["imageReference"].pop("exactId", None)
         return shown
 
     def instance_view(self, world: World, resource: Resource) -> dict[str, Any]:
         power = resource[LAB_KEY]["power"]
         state = resource["properties"]["provisioningState"]
         image = resource["properties"]["storageProfile"]["imageReference"]
-        os_name, _ = IMAGE_OS.get(image["publisher"], ("linux", "Linux"))
+        os_name, _ = IMAGE_OS.get(image.get("publisher", ""), ("linux", "Linux"))
         return {
             "computerName": resource["properties"]["osProfile"]["computerName"],
             "osName": os_name,
@@ -236,6 +243,7 @@ class VirtualMachineKind(Kind):
             "hyperVGeneration": "V2",
             "statuses": [
                 status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}"),
+                *generalized_status(resource),
                 status(f"PowerState/{power}", POWER_TEXT[power], time=False),
             ],
         }
@@ -257,6 +265,7 @@ class VirtualMachineKind(Kind):
             profile["adminUsername"],
             keys,
             profile["computerName"],
+            resource["properties"]["storageProfile"]["imageReference"].get("exactId"),
         )
         resource[LAB_KEY]["power"] = "running"
         await delay_boot(world, resource["properties"]["vmId"])
@@ -267,6 +276,10 @@ class VirtualMachineKind(Kind):
         vm_id = resource["properties"]["vmId"]
         if action.lower() == RUN_COMMAND:
             return await run_command(world.backend, vm_id, parse_run_command(body))
+        if action.lower() == GENERALIZE:
+            # Azure only marks the VM; the guest was deprovisioned (waagent) beforehand.
+            resource[LAB_KEY]["generalized"] = True
+            return None
         during, after, calls = ACTIONS[action.lower()]
         resource[LAB_KEY]["power"] = during
         for call in calls:
@@ -278,6 +291,7 @@ class VirtualMachineKind(Kind):
         self, world: World, resource: Resource, action: str, body: dict[str, Any]
     ) -> None:
         power = resource[LAB_KEY]["power"]
+        check_generalize(resource, action)
         if action.lower() in ("restart", RUN_COMMAND) and power != "running":
             name = "runCommand" if action.lower() == RUN_COMMAND else action.lower()
             raise ArmError(
@@ -305,6 +319,40 @@ class VirtualMachineKind(Kind):
         for nic_ref in resource["properties"]["networkProfile"]["networkInterfaces"]:
             if (nic_ref.get("properties") or {}).get("deleteOption") == "Delete":
                 delete_nic_with_addresses(world, nic_ref["id"])
+
+
+def gallery_image(world: World, image_id: str, location: str) -> dict[str, str]:
+    """What ARM adds to an imageReference.id: the exact version it resolved to."""
+    from tests.lab.arm.galleries import image_version_for
+
+    version = image_version_for(world, image_id, location)
+    # exactId is the lab's own note of the version's id; render() leaves it out.
+    return {"exactVersion": version["name"], "exactId": version["id"]}
+
+
+def generalized_status(resource: Resource) -> list[dict[str, Any]]:
+    if not resource[LAB_KEY].get("generalized"):
+        return []
+    return [status("OSState/generalized", "VM generalized", time=False)]
+
+
+def check_generalize(resource: Resource, action: str) -> None:
+    """Azure generalizes only a stopped VM, and a generalized VM never starts again."""
+    power = resource[LAB_KEY]["power"]
+    name = resource["name"]
+    if action.lower() == GENERALIZE and power not in ("stopped", "deallocated"):
+        raise ArmError(
+            409,
+            "OperationNotAllowed",
+            f"Operation 'generalize' is not allowed on VM '{name}' since the VM is {power}.",
+        )
+    if action.lower() in ("start", "restart", RUN_COMMAND) and resource[LAB_KEY].get("generalized"):
+        operation = "runCommand" if action.lower() == RUN_COMMAND else action.lower()
+        raise ArmError(
+            409,
+            "OperationNotAllowed",
+            f"Operation '{operation}' is not allowed on VM '{name}' since the VM is generalized.",
+        )
 
 
 async def delay_boot(world: World, vm_id: str) -> None:

@@ -19,7 +19,7 @@ def os_disk_resource(world: World, vm: Resource) -> Resource:
     storage = vm["properties"]["storageProfile"]
     os_disk, image = storage["osDisk"], storage["imageReference"]
     account = os_disk["managedDisk"]["storageAccountType"]
-    key = image_key(image["publisher"], image["offer"], image["sku"])
+    key = image_key(image["publisher"], image["offer"], image["sku"]) if "id" not in image else None
     return {
         "id": os_disk["managedDisk"]["id"],
         "name": os_disk["name"],
@@ -33,17 +33,7 @@ def os_disk_resource(world: World, vm: Resource) -> Resource:
         "properties": {
             "osType": os_disk["osType"],
             "hyperVGeneration": "V1" if key and key[2].endswith("gen1") else "V2",
-            "creationData": {
-                "createOption": "FromImage",
-                "imageReference": {
-                    "id": image_version_id(
-                        world.credentials.subscription_id,
-                        vm["location"],
-                        image,
-                        image["exactVersion"],
-                    )
-                },
-            },
+            "creationData": creation_data(world, vm["location"], image),
             "diskSizeGB": os_disk["diskSizeGB"],
             "diskSizeBytes": os_disk["diskSizeGB"] * 1024**3,
             "uniqueId": str(uuid.uuid4()),
@@ -57,6 +47,16 @@ def os_disk_resource(world: World, vm: Resource) -> Resource:
             "diskState": "Attached",
         },
     }
+
+
+def creation_data(world: World, location: str, image: dict[str, Any]) -> dict[str, Any]:
+    """Where an OS disk came from: a marketplace image, or a gallery image version."""
+    if "id" in image:
+        return {"createOption": "FromImage", "galleryImageReference": {"id": image["exactId"]}}
+    reference_id = image_version_id(
+        world.credentials.subscription_id, location, image, image["exactVersion"]
+    )
+    return {"createOption": "FromImage", "imageReference": {"id": reference_id}}
 
 
 def disk_user(world: World, disk_id: str) -> str | None:

@@ -53,6 +53,8 @@ class Kind:
     namespace_etag: ClassVar[bool] = False
     # Latency key and 'InUse' checks name the type as ARM's URLs do.
     actions: ClassVar[tuple[str, ...]] = ()
+    # Actions ARM answers at once with 200, not as a long-running operation (VM generalize).
+    sync_actions: ClassVar[tuple[str, ...]] = ()
     # The status of a PUT that creates: most services say 201; managed disks say 202.
     created_status: ClassVar[int] = 201
 

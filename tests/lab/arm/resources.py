@@ -12,6 +12,7 @@ from aiohttp import web
 from tests.lab.arm.compute import VirtualMachineKind
 from tests.lab.arm.disks import DiskKind
 from tests.lab.arm.errors import ArmError, group_not_found, not_found
+from tests.lab.arm.galleries import GalleryImageKind, GalleryImageVersionKind, GalleryKind
 from tests.lab.arm.kinds import ChildKind, Kind
 from tests.lab.arm.network import (
     RULES,
@@ -22,6 +23,7 @@ from tests.lab.arm.network import (
     VirtualNetworkKind,
 )
 from tests.lab.arm.operations import OperationEndpoints, lro_headers
+from tests.lab.arm.schedules import ScheduleKind
 from tests.lab.arm.state import Resource, World
 
 KINDS: dict[str, Kind] = {
@@ -33,6 +35,10 @@ KINDS: dict[str, Kind] = {
         NetworkInterfaceKind(),
         VirtualMachineKind(),
         DiskKind(),
+        ScheduleKind(),
+        GalleryKind(),
+        GalleryImageKind(),
+        GalleryImageVersionKind(),
     )
 }
 CHILDREN: dict[str, ChildKind] = {k.type_name.lower(): k for k in (SUBNETS, RULES)}
@@ -95,6 +101,18 @@ def invalid_type(type_name: str, api_version: str) -> ArmError:
     )
 
 
+def _is_child(target: Target) -> bool:
+    """A type kept inside its parent's properties (subnets), not a tracked nested resource."""
+    return len(target.types) == 2 and target.type_name.lower() in CHILDREN
+
+
+def _listed_under(target: Target, resource: Resource) -> bool:
+    """Whether a list URL's parents (a gallery's images) hold the resource."""
+    pairs = "".join(f"/{t}/{n}" for t, n in zip(target.types, target.names, strict=False))
+    prefix = f"{target.group_id}/providers/{target.namespace}{pairs}/".lower()
+    return str(resource["id"]).lower().startswith(prefix)
+
+
 class ResourceEndpoints:
     """Handlers for tracked resources and their children."""
 
@@ -109,15 +127,18 @@ class ResourceEndpoints:
         return group
 
     def _existing(self, target: Target) -> tuple[Kind, Resource]:
-        kind = kind_of("/".join((target.namespace, target.types[0])), "")
+        nested = len(target.types) > 1 and not _is_child(target)
+        kind = kind_of(target.type_name if nested else f"{target.namespace}/{target.types[0]}", "")
         self._group(target)
-        resource = self.world.get(target.parent_id)
+        resource = self.world.get(
+            target.resource_id(kind.type_name) if nested else target.parent_id
+        )
         if resource is None:
-            raise not_found(kind.type_name, target.names[0], target.group)
+            raise not_found(kind.type_name, target.names[-1], target.group)
         return kind, resource
 
     async def get(self, request: web.Request, target: Target) -> web.Response:
-        if len(target.types) == 2:
+        if _is_child(target):
             child_kind, child, _ = self._child(target)
             return web.json_response(child_kind.render(self.world, child))
         kind, resource = self._existing(target)
@@ -140,7 +161,7 @@ class ResourceEndpoints:
         return child_kind, found, parent
 
     async def put(self, request: web.Request, target: Target) -> web.Response:
-        if len(target.types) == 2:
+        if _is_child(target):
             return await self.put_child(request, target)
         kind = kind_of(target.type_name, request.query["api-version"])
         self._group(target)
@@ -203,7 +224,7 @@ class ResourceEndpoints:
         )
 
     async def delete(self, request: web.Request, target: Target) -> web.Response:
-        if len(target.types) == 2:
+        if _is_child(target):
             return await self.delete_child(request, target)
         kind = kind_of(target.type_name, request.query["api-version"])
         self._group(target)
@@ -243,6 +264,9 @@ class ResourceEndpoints:
             raise invalid_type(f"{kind.type_name}/{action}", request.query["api-version"])
         body = await read_body(request) if request.can_read_body else {}
         kind.check_action(self.world, resource, action, body)
+        if action.lower() in kind.sync_actions:
+            await kind.act(self.world, resource, action, body)
+            return web.Response(status=200)
 
         async def work() -> dict[str, Any] | None:
             return await kind.act(self.world, resource, action, body)
@@ -305,7 +329,7 @@ class ResourceEndpoints:
         return web.json_response(body, status=status, headers=headers)
 
     def list_group(self, target: Target, api_version: str) -> web.Response:
-        if len(target.types) == 2:
+        if _is_child(target):
             child_kind = CHILDREN.get(target.type_name.lower())
             if child_kind is None:
                 raise invalid_type(target.type_name, api_version)
@@ -316,7 +340,11 @@ class ResourceEndpoints:
             )
         kind = kind_of(target.type_name, api_version)
         self._group(target)
-        found = [r for r in self.world.in_group(target.group_id) if r["type"] == kind.type_name]
+        found = [
+            r
+            for r in self.world.in_group(target.group_id)
+            if r["type"] == kind.type_name and _listed_under(target, r)
+        ]
         return web.json_response({"value": [kind.render(self.world, r) for r in found]})
 
     def list_subscription(self, type_name: str, api_version: str) -> web.Response:

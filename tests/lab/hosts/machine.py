@@ -25,11 +25,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tests.lab.config import LabConfig
-from tests.lab.hosts import network
+from tests.lab.hosts import image_layers, network
 from tests.lab.hosts.cgroups import in_cgroups, make_cgroups, remove_cgroups
 from tests.lab.hosts.mounts import mounts_below, unmount_below
 from tests.lab.hosts.provision import Provisioning, ensure_lab_layer, provision
@@ -63,6 +63,8 @@ class VmRecord:
     address: str
     hostname: str
     admin_user: str
+    # The captured image's layers (lowerdir syntax) the disk starts from; empty: the base image.
+    image_layer: str = ""
 
     @property
     def link(self) -> network.VmLink:
@@ -104,9 +106,12 @@ class TestHosts:
         admin_user: str,
         authorized_keys: list[str],
         hostname: str | None = None,
+        image_layer: str | None = None,
     ) -> None:
         """Provision a new VM's disk and boot it; returns once its systemd is up."""
         record = self._new_record(vm_id, address, admin_user, hostname)
+        if image_layer is not None:
+            record = replace(record, image_layer=image_layer)
         folder = self._folder(record)
         for layer in ("upper", "work", "merged"):
             (folder / layer).mkdir(parents=True)
@@ -148,6 +153,7 @@ class TestHosts:
         """Delete every VM in this lab's state folder, including a killed run's leftovers."""
         for record in self._records():
             self._delete(record)
+        image_layers.delete_all(self._layers)
 
     def is_running(self, vm_id: str) -> bool:
         return self._nspawn_pid(self._record(vm_id)) is not None
@@ -158,6 +164,26 @@ class TestHosts:
     def link(self, vm_id: str) -> network.VmLink:
         """The VM's network pieces, for the fault hooks in the network module."""
         return self._record(vm_id).link
+
+    # -- captured images -----------------------------------------------------------------------
+
+    def capture(self, vm_id: str, image_id: str) -> None:
+        """Keep a stopped VM's disk as the layer of an image (see image_layers)."""
+        record = self._record(vm_id)
+        if self.is_running(vm_id):
+            raise RuntimeError(f"{vm_id} is running; stop it before capturing its disk")
+        upper = self._folder(record) / "upper"
+        image_layers.capture(upper, self._layers, image_id, record.image_layer)
+
+    def image_layer(self, image_id: str) -> str:
+        return image_layers.find(self._layers, image_id)
+
+    def delete_image(self, image_id: str) -> None:
+        image_layers.delete(self._layers, image_id)
+
+    @property
+    def _layers(self) -> Path:
+        return self._config.state_dir / "layers"
 
     # -- out-of-band access (Run Command, fault injection) ------------------------------------
 
@@ -238,6 +264,8 @@ class TestHosts:
         if folder / "merged" in mounts_below(folder):
             return
         lower = f"{self._lab_layer()}:{self._image_root}"
+        if record.image_layer:
+            lower = f"{record.image_layer}:{lower}"
         options = f"lowerdir={lower},upperdir={folder / 'upper'},workdir={folder / 'work'}"
         subprocess.run(
             ["mount", "-t", "overlay", "overlay", "-o", options, str(folder / "merged")],

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.lab.hosts.agent import default_user_groups, install_agent
 from tests.lab.hosts.mounts import unmount_below
 
 LAB_CA_NAME = "azlin-lab-ca.crt"
@@ -41,6 +42,7 @@ def provision(root: Path, request: Provisioning) -> None:
     (root / "etc/hostname").write_text(request.hostname + "\n")
     (root / "etc/hosts").write_text(_hosts_file(request.hostname, request.hosts_entries))
     _add_admin_user(root, request.admin_user, request.authorized_keys)
+    install_agent(root, request.admin_user)
     if keygen.wait() != 0:
         raise RuntimeError(f"ssh-keygen -A failed in {root}")
 
@@ -94,8 +96,9 @@ def _hosts_file(hostname: str, entries: dict[str, str]) -> str:
 def _add_admin_user(root: Path, user: str, keys: tuple[str, ...]) -> None:
     # The same groups and sudoers file name that cloud-init gives Azure's admin user.
     # Password "*" instead of useradd's "!": no password, yet not a locked account.
+    groups = _admin_groups(root)
     _chroot(root, "useradd", "--create-home", "--shell", "/bin/bash", "--user-group",
-            "--groups", "adm,sudo", "--password", "*", user)  # fmt: skip
+            "--groups", ",".join(groups), "--password", "*", user)  # fmt: skip
     sudoers = root / "etc/sudoers.d/90-cloud-init-users"
     sudoers.write_text(
         f"# Created by the azlin lab's provisioning\n{user} ALL=(ALL) NOPASSWD:ALL\n"
@@ -109,6 +112,17 @@ def _add_admin_user(root: Path, user: str, keys: tuple[str, ...]) -> None:
     authorized.chmod(0o600)
     for path in (ssh_dir, authorized):
         os.chown(path, uid, gid)
+
+
+def _admin_groups(root: Path) -> list[str]:
+    """adm and sudo, and what the image's cloud-init settings add, made if missing as
+    cloud-init does."""
+    wanted = ["adm", "sudo", *default_user_groups(root)]
+    existing = {line.split(":")[0] for line in (root / "etc/group").read_text().splitlines()}
+    for group in dict.fromkeys(wanted):
+        if group not in existing:
+            _chroot(root, "groupadd", group)
+    return list(dict.fromkeys(wanted))
 
 
 def _ids(root: Path, user: str) -> tuple[int, int]:
