@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
 from azlin import __version__
+from azlin.cli.completion import COMPLETE_VARIABLE, completion
+from azlin.cli.config import config, config_path_option, load_settings
 from azlin.cli.connect import connect
+from azlin.cli.cost import cost
 from azlin.cli.destroy import destroy
 from azlin.cli.gui import gui
+from azlin.cli.image import image
 from azlin.cli.list_vms import list_vms
 from azlin.cli.logs import logs
+from azlin.cli.notification import notifying
 from azlin.cli.power import start, stop
 from azlin.cli.provision import provision
 from azlin.cli.repair import repair
 from azlin.cli.ssh_config import ssh_config
 from azlin.cli.status import status
+from azlin.cli.tag import tag
+from azlin.cli.template import template
 from azlin.cli.transfer import cp, sync
 from azlin.cli.tunnel import tunnel
 from azlin.console import Console
@@ -30,11 +38,13 @@ EXIT_INTERRUPTED = 130
 @click.version_option(__version__, prog_name="azlin")
 @click.option("-v", "--verbose", count=True, help="More detail; also raises Ansible's verbosity.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@config_path_option()
 @click.pass_context
-def cli(context: click.Context, verbose: int, debug: bool) -> None:
+def cli(context: click.Context, verbose: int, debug: bool, config_path: Path | None) -> None:
     """Provision an Ubuntu dev VM on Azure and drop into tmux on it."""
     context.obj = Console(verbosity=verbose)
     context.meta["debug"] = debug
+    load_settings(context, config_path)
     if verbose > 1:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
@@ -53,9 +63,17 @@ for command in (
     tunnel,
     gui,
     ssh_config,
+    tag,
+    cost,
     destroy,
+    image,
+    config,
+    template,
+    completion,
 ):
     cli.add_command(command)
+for command, operation in ((provision, "provision"), (repair, "repair"), (destroy, "destroy")):
+    notifying(command, operation)
 
 
 def main() -> None:
@@ -63,7 +81,7 @@ def main() -> None:
     console = Console()
     debug = "--debug" in sys.argv[1:]
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False, complete_var=COMPLETE_VARIABLE)
     except AzlinError as error:
         if debug:
             raise

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from azlin.errors import InvalidInputError
+from azlin.images.reference import ImageChoice
+from azlin.provisioning.extensions import Extensions
 
 # Azure Linux host names: letters, digits and hyphens, not starting or ending with a hyphen.
 # azlin also asks for lower case, so that two names never differ only in case.
@@ -51,6 +53,22 @@ class ProvisionRequest:
     attach: bool
     # The address range the NSG admits SSH from; None: the caller's public address, detected.
     allow_from: str | None = None
+    # --image: a gallery image or a marketplace URN; None: the role's Ubuntu image.
+    image: ImageChoice | None = None
+    # The role's azure_vm_image for it, found in Azure once signed in (a read, not a write).
+    image_reference: dict[str, str] | None = None
+    # The user's own roles, playbook and -e values, run after azlin's roles.
+    extensions: Extensions = field(default_factory=Extensions)
+    # The user's own tags, set beside azlin's on every resource it creates.
+    tags: tuple[tuple[str, str], ...] = ()
+    # Daily shutdown as Azure's HHMM and a Windows time zone id; None: no schedule.
+    auto_shutdown: str | None = None
+    auto_shutdown_tz: str = "UTC"
+    # When the size does not fit the region, take the first nearby region or size that does.
+    region_fit: bool = False
+    # The command told when the VM is ready (shell words, message appended); None: notify-send
+    # when installed, else nothing.
+    notify_command: str | None = None
 
 
 def default_vm_name(now: datetime | None = None) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +12,15 @@ from azlin.azure.credentials import AzureCredentials, resolve_credentials
 from azlin.console import Console, StepWarning
 from azlin.errors import ProvisioningError, ReadinessError
 from azlin.github.token import local_gh_token, needs_local_gh, token_from_environment
+from azlin.images.resolve import with_image_reference
+from azlin.notify import NotificationFailed, Outcome, notifier_argv, send
 from azlin.paths import ansible_content_dir, home_dir, known_hosts_file, runs_dir
 from azlin.provisioning.exposure import ssh_source
+from azlin.provisioning.extensions import check_extensions, run_extensions
 from azlin.provisioning.failures import create_failure_message
+from azlin.provisioning.placement import fitted
 from azlin.provisioning.prerequisites import check_prerequisites, required_programs
+from azlin.provisioning.repos import role_entries
 from azlin.provisioning.request import ProvisionRequest
 from azlin.records import VmRecord, save_record
 from azlin.ssh.keys import KeyPair, ensure_key_pair
@@ -26,8 +29,8 @@ from azlin.ssh.options import SshTarget
 from azlin.ssh.readiness import wait_until_ready
 from azlin.ssh.session import DEFAULT_SESSION, attach, ensure_session, stdin_is_terminal
 from azlin.steplog import step_record
+from azlin.vm_names import remember as remember_vm_names
 
-NOTIFY_VARIABLE = "AZLIN_NOTIFY_COMMAND"
 GITHUB_TOKEN_VARIABLE = "AZLIN_GITHUB_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
@@ -53,6 +56,7 @@ def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str
     """Run every step; returns the exit code of the final tmux attach (0 when not attached)."""
     # Settled before the first step, like every other input: a refusal leaves no record behind.
     home_dir()
+    check_extensions(request.extensions, ansible_content_dir(), env)
     allowed_source = ssh_source(request.allow_from, env, console)
     with step_record(request.vm_name, "provision", console):
         target = prepare_vm(request, allowed_source, console, env)
@@ -71,11 +75,13 @@ def prepare_vm(
         )
     with console.step("Azure authentication"):
         credentials = resolve_credentials(env)
+        request = with_image_reference(request, env)
     with console.step("SSH key"):
         keys, created = ensure_key_pair()
         console.detail(f"{'Created' if created else 'Reusing'} {keys.private}")
     context = PlaybookContext(request.vm_name, ansible_content_dir(), console.verbosity, console)
     with console.step("VM provisioning"):
+        request = fitted(request, env, console)
         record = create_vm(request, credentials, keys, allowed_source, context)
     target = SshTarget(
         record.public_ip, request.admin_user, keys.private, known_hosts_file(), record.name
@@ -87,7 +93,8 @@ def prepare_vm(
         pin_vm_host_keys(request, target, env, context.console)
         configure_vm(request, target, inventory, context)
     github_setup(request, inventory, context, env)
-    notify(console, env, f"azlin: VM {record.name} is ready at {record.public_ip}")
+    run_extensions(request.vm_name, request.extensions, inventory, context.run, context.console)
+    notify(console, request, f"azlin: VM {record.name} is ready at {record.public_ip}")
     with console.step("VM details"):
         show_details(console, record)
     with console.step("SSH connection"):
@@ -113,6 +120,10 @@ def create_vm(
             "azure_vm_admin_user": request.admin_user,
             "azure_vm_ssh_public_key": keys.public_text(),
             "azure_vm_ssh_allowed_source": allowed_source,
+            **({"azure_vm_image": request.image_reference} if request.image_reference else {}),
+            "azure_vm_extra_tags": dict(request.tags),
+            "azure_vm_auto_shutdown_time": request.auto_shutdown or "",
+            "azure_vm_auto_shutdown_time_zone": request.auto_shutdown_tz,
         },
         verbosity=context.verbosity,
         secrets=credentials.ansible_environment(),
@@ -136,8 +147,13 @@ def create_vm(
         request.size,
         address,
         request.admin_user,
+        repos=tuple(repo.url for repo in request.repos),
+        roles=request.extensions.roles,
+        playbook=request.extensions.playbook,
+        extra_vars=request.extensions.extra_vars,
     )
     save_record(record)
+    remember_vm_names([record.name])
     return record
 
 
@@ -164,6 +180,7 @@ def configure_vm(
         inventory=inventory,
         tags=("dev_tools", "tmux"),
         verbosity=context.verbosity,
+        user_vars=request.extensions.extra_vars,
     )
     result = context.run(run)
     if not result.ok:
@@ -190,13 +207,14 @@ def github_setup(
             inventory=inventory,
             tags=("github_repo",),
             extravars={
-                "github_repo_repositories": [repo.url for repo in request.repos],
+                "github_repo_repositories": role_entries(request.repos),
                 # azlin shows Ansible's output only with -v, so a device code would never reach
                 # the user: without a token, public repositories are cloned with git instead.
                 "github_repo_device_flow_enabled": False,
             },
             verbosity=context.verbosity,
             secrets=secrets,
+            user_vars=request.extensions.extra_vars,
         )
         result = context.run(run)
         if not result.ok:
@@ -207,25 +225,17 @@ def github_setup(
             )
 
 
-def notify(console: Console, env: Mapping[str, str], message: str) -> None:
-    """Step 7: run the configured notification command; silent when none is configured."""
-    command = env.get(NOTIFY_VARIABLE)
-    if not command:
-        console.skipped("Notification", f"{NOTIFY_VARIABLE} not set")
+def notify(console: Console, request: ProvisionRequest, message: str) -> None:
+    """Step 7: the user's notification command, else notify-send; silent when neither."""
+    outcome = Outcome("provision", request.vm_name, True, message)
+    if notifier_argv(request.notify_command, outcome) is None:
+        console.skipped("Notification", "no notify_command set and no notify-send installed")
         return
     with console.step("Notification"):
         try:
-            result = subprocess.run(
-                [*shlex.split(command), message],
-                capture_output=True,
-                timeout=30,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, ValueError, subprocess.TimeoutExpired) as error:
-            raise StepWarning(f"the notification command could not run ({error})") from error
-        if result.returncode != 0:
-            raise StepWarning(f"the notification command exited with {result.returncode}")
+            send(request.notify_command, outcome)
+        except NotificationFailed as failure:
+            raise StepWarning(str(failure)) from failure
 
 
 def show_details(console: Console, record: VmRecord) -> None:
