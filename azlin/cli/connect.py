@@ -8,6 +8,7 @@ import time
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.cli.options import yes_option
 from azlin.console import Console
 from azlin.errors import ConnectionLostError, InvalidInputError
@@ -23,7 +24,7 @@ RECONNECT_PAUSE_SECONDS = 2.0
 
 
 @click.command(context_settings={"ignore_unknown_options": False})
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.option(
     "--session",

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.cli.options import output_option, resource_group_option, yes_option
 from azlin.console import Console
 from azlin.errors import UnknownVmError
@@ -16,7 +17,7 @@ PLAN_HEADERS = ("Type", "Name", "Resource group")
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @resource_group_option("The VM's resource group; found from azlin's tags when not given")
 @click.option(
     "--dry-run", is_flag=True, help="Print what would be deleted, in order, and delete nothing."

@@ -6,12 +6,13 @@ import os
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.console import Console
 from azlin.provisioning.request import check_vm_name
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @click.option(
     "--no-viewer",
     is_flag=True,

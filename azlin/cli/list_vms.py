@@ -24,9 +24,12 @@ def list_vms(
     """Every azlin VM in the subscription, running or not (a stopped VM still costs disk)."""
     from azlin.azure.clients import azure_clients
     from azlin.azure.vms import list_vms as read_vms
+    from azlin.vm_names import remember as remember_vm_names
 
     group = check_resource_group(resource_group) if resource_group else None
     rows = read_vms(azure_clients(os.environ), group, check_region(region) if region else None)
+    # Shell completion offers these names; an unfiltered listing is the whole truth.
+    remember_vm_names([row.name for row in rows], replace=group is None and region is None)
     if output == "json":
         console.data_json([row.as_dict() for row in rows])
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.cli.options import output_option
 from azlin.console import Console
 from azlin.provisioning.request import check_vm_name
@@ -13,7 +14,7 @@ STEP_HEADERS = ("Step", "Outcome", "Seconds", "Message")
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @output_option()
 @click.pass_obj
 def logs(console: Console, *, name: str, output: str) -> None:

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.cli.options import resource_group_option
 from azlin.console import Console
 from azlin.provisioning.request import check_resource_group, check_vm_name
@@ -17,7 +18,7 @@ SSH_WAIT_SECONDS = 120
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @resource_group_option("The VM's resource group; found by name when not given")
 @click.pass_obj
 def start(console: Console, *, name: str, resource_group: str | None) -> None:
@@ -40,7 +41,7 @@ def start(console: Console, *, name: str, resource_group: str | None) -> None:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @resource_group_option("The VM's resource group; found by name when not given")
 @click.option(
     "--deallocate/--no-deallocate",

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.cli.logs import show_step_log
 from azlin.cli.options import output_option, resource_group_option
 from azlin.console import Console
@@ -15,7 +16,7 @@ from azlin.vm_access import locate_in_azure
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @resource_group_option("The VM's resource group; found by name when not given")
 @output_option()
 @click.pass_obj

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from azlin.cli.completion import complete_remote_paths, complete_vm_names
 from azlin.console import Console
 from azlin.errors import ConnectionLostError, InvalidInputError
 from azlin.paths import home_dir
@@ -16,8 +17,14 @@ from azlin.vm_access import target_for, unreachable_error
 
 
 @click.command()
-@click.argument("sources", nargs=-1, required=True, metavar="SRC...")
-@click.argument("destination", metavar="DEST")
+@click.argument(
+    "sources",
+    nargs=-1,
+    required=True,
+    metavar="SRC...",
+    shell_complete=complete_remote_paths,
+)
+@click.argument("destination", metavar="DEST", shell_complete=complete_remote_paths)
 @click.pass_obj
 def cp(console: Console, *, sources: tuple[str, ...], destination: str) -> None:
     """Copy files or folders between this machine and a VM; write the VM's side as NAME:path
@@ -32,7 +39,7 @@ def cp(console: Console, *, sources: tuple[str, ...], destination: str) -> None:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @click.option(
     "--source",
     type=click.Path(path_type=Path),

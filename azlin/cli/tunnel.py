@@ -6,6 +6,7 @@ import os
 
 import click
 
+from azlin.cli.completion import complete_vm_names
 from azlin.console import Console
 from azlin.errors import ConnectionLostError
 from azlin.provisioning.request import check_vm_name
@@ -14,7 +15,7 @@ from azlin.vm_access import target_for, unreachable_error
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_vm_names)
 @click.argument("ports", nargs=-1, required=True, metavar="PORT[:LOCALPORT]...")
 @click.pass_obj
 def tunnel(console: Console, *, name: str, ports: tuple[str, ...]) -> int:

@@ -10,6 +10,7 @@ from azlin.console import Console
 from azlin.errors import ProvisioningError
 from azlin.paths import ansible_content_dir, known_hosts_file, runs_dir, vm_records_dir
 from azlin.ssh.known_hosts import forget_host
+from azlin.vm_names import forget as forget_vm_name
 
 
 def destroy_vm(vm_name: str, resource_group: str, console: Console, env: Mapping[str, str]) -> None:
@@ -34,6 +35,7 @@ def destroy_vm(vm_name: str, resource_group: str, console: Console, env: Mapping
 
 def forget_vm(vm_name: str) -> None:
     """Drop the local record and the host key: a new VM on the same address has a new key."""
+    forget_vm_name(vm_name)
     record = vm_records_dir() / f"{vm_name}.json"
     if record.exists():
         address = _recorded_address(record.read_text(encoding="utf-8"))
