@@ -11,6 +11,8 @@ from pathlib import Path
 # CONNECT for exactly these (and GitHub's) and nothing else.
 ARM_HOSTS = ("management.azure.com", "login.microsoftonline.com")
 GITHUB_HOSTS = ("github.com", "api.github.com", "codeload.github.com")
+# The Azure Retail Prices API; served by the ARM emulator's server beside ARM.
+PRICES_HOSTS = ("prices.azure.com",)
 
 # The lab bridge and its test hosts; nothing outside this range is ever a target.
 LAB_SUBNET = ipaddress.IPv4Network("10.231.0.0/24")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import trustme
 
-from tests.lab.config import ARM_HOSTS, GITHUB_HOSTS, LabConfig
+from tests.lab.config import ARM_HOSTS, GITHUB_HOSTS, PRICES_HOSTS, LabConfig
 
 SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -34,7 +34,14 @@ def create_pki(config: LabConfig) -> LabPki:
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     authority = trustme.CA(organization_name="azlin lab")
-    names = [*ARM_HOSTS, *GITHUB_HOSTS, "localhost", "127.0.0.1", str(config.bridge_address)]
+    names = [
+        *ARM_HOSTS,
+        *PRICES_HOSTS,
+        *GITHUB_HOSTS,
+        "localhost",
+        "127.0.0.1",
+        str(config.bridge_address),
+    ]
     server = authority.issue_cert(*names)
     pki = LabPki(
         ca_cert=config.ca_cert,

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from tests.lab.config import ARM_HOSTS, GITHUB_HOSTS, LabConfig
+from tests.lab.config import ARM_HOSTS, GITHUB_HOSTS, PRICES_HOSTS, LabConfig
 
 log = logging.getLogger(__name__)
 Address = tuple[str, int]
@@ -22,7 +22,7 @@ HEAD_TIMEOUT = 10.0
 
 def default_routes(config: LabConfig) -> dict[str, Address]:
     """ARM and AAD go to the emulator on loopback; GitHub's names to the GitHub stand-in."""
-    routes = {host: ("127.0.0.1", config.arm_port) for host in ARM_HOSTS}
+    routes = {host: ("127.0.0.1", config.arm_port) for host in (*ARM_HOSTS, *PRICES_HOSTS)}
     routes.update({host: (str(config.bridge_address), config.github_port) for host in GITHUB_HOSTS})
     return routes
 

@@ -15,6 +15,7 @@ from tests.lab.arm.backend import VmBackend
 from tests.lab.arm.control import add_control_routes
 from tests.lab.arm.credentials import LabCredentials
 from tests.lab.arm.errors import ArmError
+from tests.lab.arm.prices import PRICES_HOST, make_prices_app
 from tests.lab.arm.routes import ArmRouter
 from tests.lab.arm.state import LogEntry, World
 from tests.lab.config import LabConfig
@@ -82,6 +83,7 @@ def make_arm_app(
     root[WORLD] = world
     root.add_domain(AAD_HOST, make_aad_app(authority))
     root.add_domain(ARM_HOST, arm)
+    root.add_domain(PRICES_HOST, make_prices_app())
     add_control_routes(root, world)
     root.on_cleanup.append(_stop_operations)
     return root
