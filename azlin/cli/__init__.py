@@ -9,32 +9,55 @@ from pathlib import Path
 import click
 
 from azlin import __version__
-from azlin.cli.completion import COMPLETE_VARIABLE, completion
-from azlin.cli.config import config, config_path_option, load_settings
-from azlin.cli.connect import connect
-from azlin.cli.cost import cost
-from azlin.cli.destroy import destroy
-from azlin.cli.gui import gui
-from azlin.cli.image import image
-from azlin.cli.list_vms import list_vms
-from azlin.cli.logs import logs
-from azlin.cli.notification import notifying
-from azlin.cli.power import start, stop
-from azlin.cli.provision import provision
-from azlin.cli.repair import repair
-from azlin.cli.ssh_config import ssh_config
-from azlin.cli.status import status
-from azlin.cli.tag import tag
-from azlin.cli.template import template
-from azlin.cli.transfer import cp, sync
-from azlin.cli.tunnel import tunnel
+from azlin.cli.completion import COMPLETE_VARIABLE
+from azlin.cli.config import config_path_option, load_settings
+from azlin.cli.lazy import LazyGroup
 from azlin.console import Console
 from azlin.errors import AzlinError
 
 EXIT_INTERRUPTED = 130
 
+# Each command's module is imported only when that command runs (or --help lists them all):
+# `azlin connect` does not pay for provisioning's imports.
+COMMANDS = {
+    "provision": "azlin.cli.provision:provision",
+    "connect": "azlin.cli.connect:connect",
+    "batch": "azlin.cli.batch:batch",
+    "list": "azlin.cli.list_vms:list_vms",
+    "status": "azlin.cli.status:status",
+    "logs": "azlin.cli.logs:logs",
+    "start": "azlin.cli.power:start",
+    "stop": "azlin.cli.power:stop",
+    "repair": "azlin.cli.repair:repair",
+    "cp": "azlin.cli.transfer:cp",
+    "sync": "azlin.cli.transfer:sync",
+    "tunnel": "azlin.cli.tunnel:tunnel",
+    "gui": "azlin.cli.gui:gui",
+    "ssh-config": "azlin.cli.ssh_config:ssh_config",
+    "tag": "azlin.cli.tag:tag",
+    "cost": "azlin.cli.cost:cost",
+    "destroy": "azlin.cli.destroy:destroy",
+    "image": "azlin.cli.image:image",
+    "config": "azlin.cli.config:config",
+    "template": "azlin.cli.template:template",
+    "completion": "azlin.cli.completion:completion",
+}
+NOTIFYING = {"provision": "provision", "repair": "repair", "destroy": "destroy"}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def _prepare(name: str, command: click.Command) -> None:
+    if name in NOTIFYING:
+        from azlin.cli.notification import notifying
+
+        notifying(command, NOTIFYING[name])
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    prepare=_prepare,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="azlin")
 @click.option("-v", "--verbose", count=True, help="More detail; also raises Ansible's verbosity.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -47,33 +70,6 @@ def cli(context: click.Context, verbose: int, debug: bool, config_path: Path | N
     load_settings(context, config_path)
     if verbose > 1:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-
-
-for command in (
-    provision,
-    connect,
-    list_vms,
-    status,
-    logs,
-    start,
-    stop,
-    repair,
-    cp,
-    sync,
-    tunnel,
-    gui,
-    ssh_config,
-    tag,
-    cost,
-    destroy,
-    image,
-    config,
-    template,
-    completion,
-):
-    cli.add_command(command)
-for command, operation in ((provision, "provision"), (repair, "repair"), (destroy, "destroy")):
-    notifying(command, operation)
 
 
 def main() -> None:
