@@ -52,6 +52,7 @@ VM_SIZES = (
     VmSize("Standard_D4s_v3", 4, 16384, 8, 32768, "standardDSv3Family"),
     VmSize("Standard_D2s_v5", 2, 8192, 4, 0, "standardDSv5Family"),
     VmSize("Standard_D4s_v5", 4, 16384, 8, 0, "standardDSv5Family"),
+    VmSize("Standard_D8s_v5", 8, 32768, 16, 0, "standardDSv5Family"),
     VmSize("Standard_E2s_v5", 2, 16384, 4, 0, "standardESv5Family"),
 )
 
