@@ -20,6 +20,12 @@ class VmRecord:
     size: str
     public_ip: str
     admin_user: str
+    # What `azlin repair` runs again: the repositories and the user's own provisioning
+    # (lists once read back from JSON).
+    repos: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    playbook: str | None = None
+    extra_vars: tuple[str, ...] = ()
 
 
 def save_record(record: VmRecord, folder: Path | None = None) -> Path:

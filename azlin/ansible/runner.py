@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -39,6 +40,9 @@ class PlaybookRun:
     verbosity: int = 0
     check: bool = False
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The user's own `-e` values (`@FILE`, `key=value`), passed through as given. They come
+    # before azlin's extravars on the command line, so azlin's own values win a clash.
+    user_vars: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class PlaybookResult:
     stats_data: dict[str, Any]
     failures: tuple[str, ...]
     changed: tuple[str, ...] = ()
+    # The play each failure happened in, in the order of `failures`.
+    failed_plays: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -86,9 +92,12 @@ def runner_arguments(
         arguments["tags"] = ",".join(run.tags)
     if run.verbosity:
         arguments["verbosity"] = run.verbosity
-    if run.check:
-        # Check mode predicts changes without making them; --diff shows what each would be.
-        arguments["cmdline"] = "--check --diff"
+    # Check mode predicts changes without making them; --diff shows what each would be.
+    options = ["--check", "--diff"] if run.check else []
+    for value in run.user_vars:
+        options += ["-e", shlex.quote(value)]
+    if options:
+        arguments["cmdline"] = " ".join(options)
     return arguments
 
 
@@ -105,9 +114,11 @@ def run_playbook(
     failures: list[str] = []
     changed: list[str] = []
     stats: dict[str, Any] = {}
+    failed_plays: list[str] = []
 
     def handle(event: dict[str, Any]) -> bool:
         _collect(event, failures, stats)
+        _collect_failed_play(event, failed_plays)
         _collect_changed(event, changed)
         if on_output is not None and event.get("stdout"):
             for line in str(event["stdout"]).splitlines():
@@ -121,7 +132,12 @@ def run_playbook(
     with _signal_handlers_kept(), _command_record_without_env(artifact_dir):
         result = ansible_runner.run(**arguments, ident=ident, event_handler=handle)
     return PlaybookResult(
-        str(result.status), int(result.rc or 0), stats, tuple(failures), tuple(changed)
+        str(result.status),
+        int(result.rc or 0),
+        stats,
+        tuple(failures),
+        tuple(changed),
+        tuple(failed_plays),
     )
 
 
@@ -129,6 +145,10 @@ def run_playbook(
 def _signal_handlers_kept() -> Iterator[None]:
     """ansible-runner sets SIGINT and SIGTERM handlers of its own (they cancel the run) and
     never restores ours: without this, Ctrl-C and SIGTERM would do nothing after a playbook."""
+    if threading.current_thread() is not threading.main_thread():
+        # Only the main thread may set handlers; ansible-runner leaves them alone elsewhere too.
+        yield
+        return
     saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -183,6 +203,13 @@ def _collect(event: dict[str, Any], failures: list[str], stats: dict[str, Any]) 
         failures.append(f"{data.get('task', 'task')}: host unreachable")
     elif kind == "playbook_on_stats":
         stats.update(data.get("artifact_data") or {})
+
+
+def _collect_failed_play(event: dict[str, Any], plays: list[str]) -> None:
+    data = event.get("event_data") or {}
+    failed = event.get("event") == "runner_on_failed" and not data.get("ignore_errors")
+    if failed or event.get("event") == "runner_on_unreachable":
+        plays.append(str(data.get("play", "")))
 
 
 def _collect_changed(event: dict[str, Any], changed: list[str]) -> None:
