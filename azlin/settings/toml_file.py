@@ -45,8 +45,14 @@ def read_toml(path: Path, what: str) -> TomlFile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InvalidInputError(f"{what} {path}: {error}; fix the TOML there.") from error
+        where = f"{path}, line {max(len(text.splitlines()), 1)}" if _at_end(error) else path
+        raise InvalidInputError(f"{what} {where}: {error}; fix the TOML there.") from error
     return TomlFile(path, data, text)
+
+
+def _at_end(error: tomllib.TOMLDecodeError) -> bool:
+    """tomllib names a line for every error but one at the end of the text."""
+    return "end of document" in str(error)
 
 
 def line_of(text: str, key: str, table: str | None = None) -> int | None:
