@@ -84,7 +84,8 @@ def test_config_set_validates_writes_0600_and_keeps_comments(isolated_home: Path
         (["provision.no_attach", "maybe"], "Error: no_attach must be true or false, not 'maybe'."),
         (
             ["connect.region", "eastus"],
-            "Error: Unknown setting 'region' for command 'connect'; `azlin config show` lists the settings.",
+            "Error: Unknown setting 'region' for command 'connect'; `azlin config show` lists "
+            "the settings.",
         ),
         (["notify_command", 'say "hi'], "No closing quotation"),
     ],

@@ -8,7 +8,8 @@ from pathlib import Path
 from tests.azlin.settings_cli import azlin
 
 RECORDER = """#!/bin/sh
-printf '%s|%s|%s|%s\\n' "$AZLIN_NOTIFY_OUTCOME" "$AZLIN_NOTIFY_OPERATION" "$AZLIN_NOTIFY_VM" "$*" >> {notes}
+printf '%s|%s|%s|%s\\n' "$AZLIN_NOTIFY_OUTCOME" "$AZLIN_NOTIFY_OPERATION" \\
+  "$AZLIN_NOTIFY_VM" "$*" >> {notes}
 """
 
 
