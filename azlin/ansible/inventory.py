@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from azlin.paths import private_dir
@@ -38,8 +39,20 @@ def inventory_document(vm_name: str, target: SshTarget) -> dict[str, object]:
 
 def write_inventory(path: Path, vm_name: str, target: SshTarget) -> Path:
     """Write atomically (a reader never sees half a file), mode 0600."""
+    return _write(path, inventory_document(vm_name, target))
+
+
+def write_hosts_inventory(path: Path, targets: Mapping[str, SshTarget]) -> Path:
+    """One inventory with several VMs (by name) in the group, for one play over all of them."""
+    hosts: dict[str, object] = {}
+    for name, target in targets.items():
+        hosts.update(inventory_document(name, target)[GROUP]["hosts"])  # type: ignore[index]
+    return _write(path, {GROUP: {"hosts": hosts}})
+
+
+def _write(path: Path, document: dict[str, object]) -> Path:
     private_dir(path.parent)
-    text = json.dumps(inventory_document(vm_name, target), indent=2)
+    text = json.dumps(document, indent=2)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".inventory-")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)

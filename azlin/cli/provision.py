@@ -142,6 +142,15 @@ from azlin.provisioning.request import (
     "--no-attach", is_flag=True, help="Leave the tmux session running instead of attaching to it."
 )
 @click.option(
+    "--count",
+    type=click.IntRange(1, 50),
+    default=1,
+    show_default=True,
+    envvar="AZLIN_COUNT",
+    help="Make this many VMs at once, named NAME-1 ... NAME-N, configured together; none is "
+    "attached to [env: AZLIN_COUNT].",
+)
+@click.option(
     "--image",
     envvar="AZLIN_IMAGE",
     metavar="NAME|URN",
@@ -167,6 +176,7 @@ def provision(
     ready_timeout: int,
     allow_from: str | None,
     no_attach: bool,
+    count: int,
     region_fit: bool,
     tags: tuple[str, ...],
     auto_shutdown: str | None,
@@ -202,4 +212,8 @@ def provision(
         notify_command=notify_command,
         image=parse_image(image, check_gallery(gallery, gallery_resource_group)) if image else None,
     )
+    if count > 1:
+        from azlin.provisioning.fleet import provision_fleet
+
+        return provision_fleet(request, count, console, os.environ)
     return run_provision(request, console, os.environ)
