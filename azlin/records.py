@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from azlin.atomic import write_atomically
 from azlin.errors import UnknownVmError
 from azlin.paths import private_dir, vm_records_dir
 
@@ -32,11 +31,7 @@ def save_record(record: VmRecord, folder: Path | None = None) -> Path:
     """Write atomically, 0600: an interrupted write leaves the old record, never half a file."""
     directory = private_dir(folder or vm_records_dir())
     path = directory / f"{record.name}.json"
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{record.name}-")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(asdict(record), stream, indent=2)
-    os.replace(temporary, path)
-    return path
+    return write_atomically(path, json.dumps(asdict(record), indent=2))
 
 
 def find_record(name: str, folder: Path | None = None) -> VmRecord | None:

@@ -6,8 +6,6 @@ Rewritten after every step, so a run that crashes or is interrupted still leaves
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -15,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from azlin.atomic import write_atomically
 from azlin.console import Console, StepOutcome
 from azlin.errors import UnknownVmError
 from azlin.paths import private_dir, step_logs_dir
@@ -49,14 +48,10 @@ class StepLog:
         self.save()
 
     def save(self, folder: Path | None = None) -> Path:
-        """Atomically and 0600 (mkstemp's mode): a reader never sees half a record."""
+        """Atomically and 0600: a reader never sees half a record."""
         directory = private_dir(folder or step_logs_dir())
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{self.vm_name}-")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(self.as_dict(), stream, indent=2)
         path = directory / f"{self.vm_name}.json"
-        os.replace(temporary, path)
-        return path
+        return write_atomically(path, json.dumps(self.as_dict(), indent=2))
 
 
 @contextmanager

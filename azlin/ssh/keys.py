@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from azlin.atomic import write_atomically
 from azlin.errors import PrerequisiteError
 from azlin.paths import ssh_dir
 
@@ -42,6 +45,16 @@ def ensure_key_pair(folder: Path | None = None) -> tuple[KeyPair, bool]:
 
 
 def _generate(pair: KeyPair) -> None:
+    """Made in a private folder beside the key, then renamed into place: a run killed at any
+    moment leaves no key, or the private key alone (the public one is derived from it)."""
+    with tempfile.TemporaryDirectory(dir=pair.private.parent, prefix=".azlin_key-") as folder:
+        fresh = KeyPair(Path(folder) / KEY_NAME)
+        _keygen(fresh)
+        os.replace(fresh.private, pair.private)
+        os.replace(fresh.public, pair.public)
+
+
+def _keygen(pair: KeyPair) -> None:
     command = [
         "ssh-keygen",
         "-q",
@@ -71,4 +84,4 @@ def _derive_public(pair: KeyPair) -> None:
             f"{pair.private} exists but is not a usable key ({result.stderr.strip()}); "
             "move it away and run azlin again to create a new one."
         )
-    pair.public.write_text(result.stdout, encoding="utf-8")
+    write_atomically(pair.public, result.stdout, mode=0o644)
