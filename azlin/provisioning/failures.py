@@ -21,3 +21,29 @@ def create_failure_message(request: ProvisionRequest, failure: str) -> str:
         if code in failure:
             return f"Creating VM {request.vm_name} failed: {text}."
     return f"Creating VM {request.vm_name} failed: {failure}."
+
+
+def not_ready_message(request: ProvisionRequest, address: str, failure: str) -> str:
+    """One line for a VM that was created but never answered on SSH: cause, then next steps."""
+    name = request.vm_name
+    return (
+        f"VM {name} was created, but {_readiness_cause(address, failure)} within "
+        f"{request.ready_timeout}s. Run `azlin provision --name {name} -g "
+        f"{request.resource_group}` again to keep waiting (it resumes on the existing VM), "
+        "or raise --ready-timeout."
+    )
+
+
+def not_ready_cleanup(request: ProvisionRequest) -> str:
+    return (
+        f"The VM is kept and still costs money; remove it and everything azlin made for it "
+        f"with `azlin destroy {request.vm_name} -g {request.resource_group}`."
+    )
+
+
+def _readiness_cause(address: str, failure: str) -> str:
+    if "refused" in failure.lower():
+        return f"sshd on {address} did not answer (port 22 refused connections)"
+    if "timed out" in failure.lower() or "did not accept" in failure:
+        return f"nothing answered on {address} port 22 (no route, or a firewall drops it)"
+    return f"SSH login to {address} did not succeed ({failure.rstrip('.')})"

@@ -10,18 +10,23 @@ from azlin.ansible.inventory import write_inventory
 from azlin.ansible.runner import PlaybookResult, PlaybookRun, run_playbook
 from azlin.azure.credentials import AzureCredentials, resolve_credentials
 from azlin.console import Console, StepWarning
-from azlin.errors import ProvisioningError, ReadinessError
+from azlin.errors import HostKeyMismatchError, ProvisioningError, ReadinessError
 from azlin.github.token import local_gh_token, needs_local_gh, token_from_environment
 from azlin.images.resolve import with_image_reference
 from azlin.notify import NotificationFailed, Outcome, notifier_argv, send
 from azlin.paths import ansible_content_dir, home_dir, known_hosts_file, runs_dir
 from azlin.provisioning.exposure import ssh_source
 from azlin.provisioning.extensions import check_extensions, run_extensions
-from azlin.provisioning.failures import create_failure_message
+from azlin.provisioning.failures import (
+    create_failure_message,
+    not_ready_cleanup,
+    not_ready_message,
+)
 from azlin.provisioning.placement import fitted
 from azlin.provisioning.prerequisites import check_prerequisites, required_programs
 from azlin.provisioning.repos import role_entries
 from azlin.provisioning.request import ProvisionRequest
+from azlin.provisioning.resume import RESUMED, ResumePoint, existing_vm, resume_point
 from azlin.records import VmRecord, save_record
 from azlin.ssh.keys import KeyPair, ensure_key_pair
 from azlin.ssh.known_hosts import pin_host_keys
@@ -58,13 +63,18 @@ def provision(request: ProvisionRequest, console: Console, env: Mapping[str, str
     home_dir()
     check_extensions(request.extensions, ansible_content_dir(), env)
     allowed_source = ssh_source(request.allow_from, env, console)
+    resume = resume_point(request)
     with step_record(request.vm_name, "provision", console):
-        target = prepare_vm(request, allowed_source, console, env)
+        target = prepare_vm(request, allowed_source, console, env, resume)
     return hand_over(console, request, target)
 
 
 def prepare_vm(
-    request: ProvisionRequest, allowed_source: str, console: Console, env: Mapping[str, str]
+    request: ProvisionRequest,
+    allowed_source: str,
+    console: Console,
+    env: Mapping[str, str],
+    resume: ResumePoint | None = None,
 ) -> SshTarget:
     """Steps 1 to 9 up to a waiting tmux session; what `azlin logs` records."""
     wants_github = bool(request.repos)
@@ -80,19 +90,28 @@ def prepare_vm(
         keys, created = ensure_key_pair()
         console.detail(f"{'Created' if created else 'Reusing'} {keys.private}")
     context = PlaybookContext(request.vm_name, ansible_content_dir(), console.verbosity, console)
-    with console.step("VM provisioning"):
-        request = fitted(request, env, console)
-        record = create_vm(request, credentials, keys, allowed_source, context)
+    resume = resume or ResumePoint()
+    record = existing_vm(resume, request, env, console)
+    if record is None:
+        with console.step("VM provisioning"):
+            request = fitted(request, env, console)
+            record = create_vm(request, credentials, keys, allowed_source, context)
     target = SshTarget(
         record.public_ip, request.admin_user, keys.private, known_hosts_file(), record.name
     )
     inventory = write_inventory(
         runs_dir() / request.vm_name / "inventory.json", record.name, target
     )
-    with console.step("Wait for ready"):
-        pin_vm_host_keys(request, target, env, context.console)
-        configure_vm(request, target, inventory, context)
-    github_setup(request, inventory, context, env)
+    if resume.done("Wait for ready"):
+        console.skipped("Wait for ready", RESUMED)
+    else:
+        with console.step("Wait for ready"):
+            pin_vm_host_keys(request, target, env, context.console)
+            configure_vm(request, target, inventory, context)
+    if resume.done("GitHub setup"):
+        console.skipped("GitHub setup", RESUMED)
+    else:
+        github_setup(request, inventory, context, env)
     run_extensions(request.vm_name, request.extensions, inventory, context.run, context.console)
     notify(console, request, f"azlin: VM {record.name} is ready at {record.public_ip}")
     with console.step("VM details"):
@@ -173,7 +192,15 @@ def configure_vm(
     request: ProvisionRequest, target: SshTarget, inventory: Path, context: PlaybookContext
 ) -> None:
     """Step 5: SSH answers with azlin's key, then the tool roles bring the VM to ready."""
-    waited = wait_until_ready(target, request.ready_timeout)
+    try:
+        waited = wait_until_ready(target, request.ready_timeout)
+    except HostKeyMismatchError:
+        raise
+    except ReadinessError as error:
+        raise ReadinessError(
+            not_ready_message(request, target.host, error.message),
+            cleanup_hint=not_ready_cleanup(request),
+        ) from error
     context.console.detail(f"SSH answered after {waited:.1f}s")
     run = PlaybookRun(
         playbook="configure.yml",
