@@ -95,7 +95,8 @@ class LabClient:
 
     def add_fault(self, **fault: Any) -> None:
         """An ARM fault: kind 429, 500, 503, SkuNotAvailable, QuotaExceeded, AllocationFailed
-        or hang, for `count` calls of `method` on resource `type`."""
+        or hang, for `count` calls of `method` on resource `type` (in resource group `group`
+        only, when given: other tests sharing the lab are not hit)."""
         self._post("faults", fault)
 
     def restrict_sku(self, size: str, location: str, zones: tuple[str, ...] = ()) -> None:

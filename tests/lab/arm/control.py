@@ -43,6 +43,7 @@ class ControlEndpoints:
             kind=kind,
             count=int(body.get("count", 1)),
             retry_after=int(body.get("retry_after", 1)),
+            group=str(body.get("group", "")),
         )
         self.world.faults.append(fault)
         return web.json_response(dataclasses.asdict(fault), status=201)

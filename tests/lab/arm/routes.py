@@ -172,7 +172,7 @@ class ArmRouter:
             )
 
     async def _apply_fault(self, request: web.Request, groups: dict[str, str]) -> None:
-        fault = self.world.take_fault(request.method, _fault_type(groups))
+        fault = self.world.take_fault(request.method, _fault_type(groups), request.path)
         if fault is None:
             return
         if fault.kind == "hang":

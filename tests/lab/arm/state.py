@@ -73,11 +73,16 @@ class Fault:
     kind: str
     count: int = 1
     retry_after: int = 1
+    # A resource group name: only requests within that group are hit, so a test's fault never
+    # lands on another test's resources in a lab shared by several runs. Empty: any group.
+    group: str = ""
 
-    def matches(self, method: str, resource_type: str) -> bool:
-        return self.method in ("*", method.upper()) and self.resource_type.lower() in (
-            "*",
-            resource_type.lower(),
+    def matches(self, method: str, resource_type: str, path: str = "") -> bool:
+        in_group = not self.group or f"/resourcegroups/{self.group}/".lower() in f"{path}/".lower()
+        return (
+            in_group
+            and self.method in ("*", method.upper())
+            and self.resource_type.lower() in ("*", resource_type.lower())
         )
 
 
@@ -167,9 +172,9 @@ class World:
         key = f"{method.upper()} {resource_type}".lower()
         return next((v for k, v in self.latency.items() if k.lower() == key), 0.0)
 
-    def take_fault(self, method: str, resource_type: str) -> Fault | None:
+    def take_fault(self, method: str, resource_type: str, path: str = "") -> Fault | None:
         for fault in self.faults:
-            if fault.count > 0 and fault.matches(method, resource_type):
+            if fault.count > 0 and fault.matches(method, resource_type, path):
                 fault.count -= 1
                 if fault.count == 0:
                     self.faults.remove(fault)

@@ -146,8 +146,14 @@ class TestHosts:
         network.detach(record.link)
 
     def delete(self, vm_id: str) -> None:
-        """Stop the VM and remove its disk, mounts and network namespace."""
-        self._delete(self._record(vm_id))
+        """Stop the VM and remove its disk, mounts and network namespace.
+
+        A VM whose create failed (AllocationFailed) never had a machine; Azure deletes it all
+        the same, so there is nothing to do here.
+        """
+        record = next((r for r in self._records() if r.vm_id == vm_id), None)
+        if record is not None:
+            self._delete(record)
 
     def delete_all(self) -> None:
         """Delete every VM in this lab's state folder, including a killed run's leftovers."""
