@@ -68,6 +68,12 @@ def image() -> None:
     metavar="CIDR",
     help="Admit SSH to the builder only from here [env: AZLIN_ALLOW_FROM].",
 )
+@click.option(
+    "--from-vm",
+    metavar="VM",
+    help="Bake on this azlin VM instead of a new builder; the VM is generalized and deleted.",
+)
+@yes_option("Do not ask before using up the --from-vm VM.")
 @click.pass_obj
 def build(
     console: Console,
@@ -78,10 +84,12 @@ def build(
     region: str,
     size: str,
     allow_from: str | None,
+    from_vm: str | None,
+    yes: bool,
 ) -> None:
     """Install the tools on a builder VM, capture it as image NAME's next version, delete it."""
     from azlin.images.build import BuildRequest, build_image
-    from azlin.provisioning.request import check_allow_from
+    from azlin.provisioning.request import check_allow_from, check_vm_name
 
     request = BuildRequest(
         image=check_image_name(name),
@@ -89,7 +97,12 @@ def build(
         region=check_region(region),
         size=check_size(size),
         allow_from=check_allow_from(allow_from) if allow_from is not None else None,
+        source_vm=check_vm_name(from_vm) if from_vm else None,
     )
+    if from_vm and not yes:
+        click.confirm(
+            f"VM {from_vm} becomes the image and is deleted. Go on?", abort=True, err=True
+        )
     version = build_image(request, console, os.environ)
     console.data_fields({"Image": request.image, "Version": version})
     console.info(f"Provision from it with: azlin provision --image {request.image}")

@@ -23,6 +23,7 @@ from azlin.provisioning.workflow import (
     create_vm,
     pin_vm_host_keys,
 )
+from azlin.records import load_record
 from azlin.ssh.keys import ensure_key_pair
 from azlin.ssh.options import SshTarget
 
@@ -34,6 +35,8 @@ class BuildRequest:
     region: str
     size: str
     allow_from: str | None = None
+    # An azlin VM of this machine to bake on instead of a new builder; it is used up.
+    source_vm: str | None = None
 
 
 def build_image(build: BuildRequest, console: Console, env: Mapping[str, str]) -> str:
@@ -42,21 +45,43 @@ def build_image(build: BuildRequest, console: Console, env: Mapping[str, str]) -
     allowed_source = ssh_source(build.allow_from, env, console)
     with console.step("Azure authentication"):
         credentials = resolve_credentials(env)
-    request = ProvisionRequest(
-        vm_name=builder_name(build.image),
-        resource_group=build.gallery.resource_group,
-        region=build.region,
-        size=build.size,
-        admin_user=DEFAULT_ADMIN_USER,
+    request = _builder_request(build)
+    version = new_version_name()
+    with _builder(request, credentials, console):
+        if build.source_vm is None:
+            _bake(request, credentials, allowed_source, console, env)
+        else:
+            _rebake(request, console)
+        _capture(build, request, version, credentials, console)
+    return version
+
+
+def _builder_request(build: BuildRequest) -> ProvisionRequest:
+    """A new builder VM in the gallery's group, or the recorded VM given as the source."""
+    record = load_record(build.source_vm) if build.source_vm else None
+    return ProvisionRequest(
+        vm_name=record.name if record else builder_name(build.image),
+        resource_group=record.resource_group if record else build.gallery.resource_group,
+        region=record.region if record else build.region,
+        size=record.size if record else build.size,
+        admin_user=record.admin_user if record else DEFAULT_ADMIN_USER,
         repos=(),
         ready_timeout=300,
         attach=False,
     )
-    version = new_version_name()
-    with _builder(request, credentials, console):
-        _bake(request, credentials, allowed_source, console, env)
-        _capture(build, request, version, credentials, console)
-    return version
+
+
+def _rebake(request: ProvisionRequest, console: Console) -> None:
+    """Bring the source VM's tools up to date with the roles (a no-op on a fresh VM)."""
+    record = load_record(request.vm_name)
+    keys, _ = ensure_key_pair()
+    context = PlaybookContext(request.vm_name, ansible_content_dir(), console.verbosity, console)
+    target = SshTarget(
+        record.public_ip, request.admin_user, keys.private, known_hosts_file(), record.name
+    )
+    write_inventory(_inventory(request), record.name, target)
+    with console.step(f"Install the tools on {request.vm_name}"):
+        configure_vm(request, target, _inventory(request), context)
 
 
 def _bake(
