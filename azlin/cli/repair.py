@@ -22,6 +22,8 @@ from azlin.provisioning.request import check_vm_name
 def repair(console: Console, *, name: str, check: bool) -> None:
     """Run playbooks/configure.yml on the VM again: reinstalls what is missing or broken.
 
+    The repos, --role, --playbook and --extra-vars its provision was given run again too.
+
     Prints the tasks that changed (with --check, that would change) on stdout.
     """
     from azlin.provisioning.repair import repair_vm
