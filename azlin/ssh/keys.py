@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ def ensure_key_pair(folder: Path | None = None) -> tuple[KeyPair, bool]:
 def _generate(pair: KeyPair) -> None:
     """Made in a private folder beside the key, then renamed into place: a run killed at any
     moment leaves no key, or the private key alone (the public one is derived from it)."""
+    for stale in pair.private.parent.glob(".azlin_key-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # a run killed while making a key left it
     with tempfile.TemporaryDirectory(dir=pair.private.parent, prefix=".azlin_key-") as folder:
         fresh = KeyPair(Path(folder) / KEY_NAME)
         _keygen(fresh)
