@@ -81,7 +81,13 @@ def runner_arguments(
         "project_dir": str(content_dir / "playbooks"),
         "playbook": run.playbook,
         "extravars": dict(run.extravars),
-        "envvars": {**ansible_environment(content_dir, base_env), **run.secrets},
+        "envvars": {
+            **ansible_environment(content_dir, base_env),
+            # ansible.cfg turns the fact cache on; each VM's facts stay beside its runs, so a
+            # second run within the hour (GitHub setup, a repair) skips gathering them again.
+            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(private_data_dir / "facts"),
+            **run.secrets,
+        },
         "quiet": True,
         "suppress_env_files": True,
         "rotate_artifacts": ARTIFACTS_KEPT,

@@ -30,6 +30,7 @@ def test_runner_arguments_are_exact(tmp_path: Path) -> None:
             "ANSIBLE_CONFIG": "/opt/azlin/ansible.cfg",
             "PATH": f"{Path(sys.executable).parent}:/usr/bin",
             "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "data" / "facts"),
             "AZLIN_GITHUB_TOKEN": "s3cret",
         },
         "quiet": True,
