@@ -75,11 +75,12 @@ def test_bad_input_is_refused_in_one_line(
         # Were validation to let a run through, the address lookup goes to the sentinel too.
         "AZLIN_PUBLIC_IP_URL": "https://public-ip.invalid/",
         "COLUMNS": "80",  # a long line must not be wrapped into two
-        **case.get("env", {}),
+        **{name: given(value, tmp_path) for name, value in case.get("env", {}).items()},
     }
+    files = write_given_files(tmp_path, case.get("files", {}))
     before = sentinel.connections
     result = subprocess.run(
-        [sys.executable, "-m", "azlin", *case["args"]],
+        [sys.executable, "-m", "azlin", *(given(arg, tmp_path) for arg in case["args"])],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -96,4 +97,23 @@ def test_bad_input_is_refused_in_one_line(
         assert case["absent"] not in result.stderr
     assert sentinel.connections == before
     assert list(isolated_home.rglob("*")) == []
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["home"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == (
+        ["given", "home"] if files else ["home"]
+    )
+    assert write_given_files(tmp_path, case.get("files", {})) == files  # read, never changed
+
+
+def given(text: str, tmp_path: Path) -> str:
+    """`{given}` in a case stands for the folder holding the case's `files`."""
+    return text.replace("{given}", str(tmp_path / "given"))
+
+
+def write_given_files(tmp_path: Path, files: dict[str, str]) -> dict[str, str]:
+    """Write a case's files (a config file, a template) if missing; return what is there."""
+    folder = tmp_path / "given"
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+    return {str(p.relative_to(folder)): p.read_text() for p in folder.rglob("*") if p.is_file()}
