@@ -54,6 +54,8 @@ def provision_fleet(
     """Create, configure and start tmux on every VM; 0 when all are ready, else an error."""
     from azlin.provisioning.workflow import PlaybookContext, create_vm, notify
 
+    # TODO: no step record is kept per member, so `azlin logs NAME-1` shows nothing for a
+    # fleet; the runs' artifacts are kept under NAME.fleet and each NAME-i.
     names = fleet_names(request.vm_name, count)
     home_dir()
     check_extensions(request.extensions, ansible_content_dir(), env)
@@ -72,6 +74,8 @@ def provision_fleet(
     import ansible_runner  # noqa: F401
 
     with console.step(f"VM provisioning ({count} VMs at once)"):
+        # TODO: the size and quota check counts one VM's vCPUs, not N; a fleet that does not
+        # fit fails at Azure's QuotaExceeded for the last VMs instead of before any is made.
         base = fitted(request, env, console)
         requests = [dataclasses.replace(base, vm_name=name, attach=False) for name in names]
 
@@ -127,6 +131,8 @@ def _configure(
                 f"Installing the developer tools failed: {result.failures[:1] or result.status}. "
                 f"Fix the cause and run `azlin repair NAME` on each VM named in it."
             )
+    # TODO: the tools and the clones are two ansible-runner runs (the clone failing only
+    # warns); one run with the clone as its last play would save one Ansible start-up.
     github_setup(request, inventory, context, env)
     with console.step("SSH connection"):
         _raise_first(_each(lambda t: ensure_session(t, DEFAULT_SESSION), list(targets.values())))
