@@ -62,6 +62,9 @@ class RecordingBackend:
         call = ("create", vm_id, address, admin_user, authorized_keys, hostname)
         self.calls.append(call if image_id is None else (*call, image_id))
 
+    def attach_disk(self, vm_id: str, lun: int, size_gb: int) -> None:
+        self.calls.append(("attach_disk", vm_id, lun, size_gb))
+
     def capture(self, vm_id: str, image_id: str) -> None:
         self.calls.append(("capture", vm_id, image_id))
 

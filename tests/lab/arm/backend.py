@@ -34,6 +34,9 @@ class VmBackend(Protocol):
     def delete_image(self, image_id: str) -> None:
         """Forget a captured image; nothing happens if there is none."""
 
+    def attach_disk(self, vm_id: str, lun: int, size_gb: int) -> None:
+        """Give the running machine an empty data disk at lun (kept until it is deleted)."""
+
     def power_off(self, vm_id: str) -> None:
         """Stop the machine, keeping its disk."""
 

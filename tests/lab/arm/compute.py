@@ -267,6 +267,10 @@ class VirtualMachineKind(Kind):
             profile["computerName"],
             resource["properties"]["storageProfile"]["imageReference"].get("exactId"),
         )
+        vm_id = resource["properties"]["vmId"]
+        for disk in resource["properties"]["storageProfile"]["dataDisks"]:
+            size = data_disk_size(world, disk)
+            await blocking(world.backend.attach_disk, vm_id, disk["lun"], size)
         resource[LAB_KEY]["power"] = "running"
         await delay_boot(world, resource["properties"]["vmId"])
 
@@ -373,6 +377,12 @@ async def delay_boot(world: World, vm_id: str) -> None:
     task = asyncio.get_running_loop().create_task(come_up())
     world.tasks.add(task)
     task.add_done_callback(world.tasks.discard)
+
+
+def data_disk_size(world: World, disk: dict[str, Any]) -> int:
+    """A data disk's size: given in the VM for an empty one, else its disk resource's."""
+    attached = world.get((disk.get("managedDisk") or {}).get("id", "")) or {}
+    return int(disk.get("diskSizeGB") or attached.get("properties", {}).get("diskSizeGB") or 1)
 
 
 def vcpu_holders(world: World, location: str, leave_out: Resource | None) -> list[VmSize]:

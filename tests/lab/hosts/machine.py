@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tests.lab.config import LabConfig
-from tests.lab.hosts import image_layers, network
+from tests.lab.hosts import disks, image_layers, network
 from tests.lab.hosts.cgroups import in_cgroups, make_cgroups, remove_cgroups
 from tests.lab.hosts.mounts import mounts_below, unmount_below
 from tests.lab.hosts.provision import Provisioning, ensure_lab_layer, provision
@@ -137,11 +137,18 @@ class TestHosts:
         self._mount(record)
         network.attach(self._config, record.link)
         self._boot(record)
+        disks.plug_all(self._folder(record), self._leader(record))
+
+    def attach_disk(self, vm_id: str, lun: int, size_gb: int) -> None:
+        """Give the running VM an empty data disk at lun, as /dev/disk/azure/scsi1/lunN."""
+        record = self._record(vm_id)
+        disks.attach(self._folder(record), self._leader(record), lun, size_gb)
 
     def power_off(self, vm_id: str) -> None:
         """Shut the VM down cleanly (as deallocation does) and keep its disk."""
         record = self._record(vm_id)
         self._stop(record)
+        disks.detach_all(self._folder(record))
         unmount_below(self._folder(record))
         network.detach(record.link)
 
@@ -291,6 +298,7 @@ class TestHosts:
     def _delete(self, record: VmRecord) -> None:
         self._stop(record)
         folder = self._folder(record)
+        disks.detach_all(folder)
         unmount_below(folder)
         network.detach(record.link)
         shutil.rmtree(folder)
