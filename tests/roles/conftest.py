@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "azureuser"
 # Outside the emulator's public IPs (.10-.199) and the lab's own host tests (.200-.209).
 VM_ADDRESS = "10.231.0.230"
+SSH_TIMEOUT = 60.0
 # The test VM is made afresh each session with new host keys.
 NO_HOST_KEYS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 
@@ -48,6 +51,13 @@ class LabVm:
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
                 "-o", "LogLevel=ERROR", f"{ADMIN}@{self.address}", command]  # fmt: skip
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+    def wait_for_ssh(self, timeout: float = SSH_TIMEOUT) -> None:
+        """Until a login works: systemd starts sshd shortly after the VM boots."""
+        deadline = time.monotonic() + timeout
+        while self.ssh("true", timeout=10).returncode != 0:
+            assert time.monotonic() < deadline, f"sshd on {self.address} did not answer"
+            time.sleep(0.2)
 
     def inventory(self) -> Path:
         """A hand-written inventory, as a team reusing the roles would keep one."""
@@ -109,10 +119,27 @@ def artifact_vars(lab: LabClient) -> Iterator[Path]:
     subprocess.run(["rm", "-rf", "--one-file-system", str(state)], check=True)
 
 
+@dataclass(frozen=True)
+class RoleHosts:
+    """The test hosts of the role tests: one key, their own state folder, the lab's kind."""
+
+    hosts: TestHosts
+    key: Path
+    lab_vars: Path
+    env: dict[str, str]
+
+    def create(self, name: str, address: str) -> LabVm:
+        """A booted VM whose sshd answers (systemd starts it shortly after the boot)."""
+        self.hosts.create(name, address, ADMIN, [self.key.with_suffix(".pub").read_text()])
+        vm = LabVm(address, self.key, self.lab_vars, self.env, self.key.parent)
+        vm.wait_for_ssh()
+        return vm
+
+
 @pytest.fixture(scope="session")
-def lab_vm(
+def role_hosts(
     lab: LabClient, artifact_vars: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LabVm]:
+) -> Iterator[RoleHosts]:
     if os.geteuid() != 0:
         pytest.skip("test VMs need root")
     key = tmp_path_factory.mktemp("roles-ssh") / "id_ed25519"
@@ -122,14 +149,48 @@ def lab_vm(
     config = LabConfig(state_dir=state)
     entries = {name: str(config.bridge_address) for name in GITHUB_HOSTS}
     hosts = TestHosts(config, ensure_image(config), lab.config.ca_cert.read_bytes(), entries)
-    hosts.create("roles-vm", VM_ADDRESS, ADMIN, [key.with_suffix(".pub").read_text()])
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(lab.env)
     try:
-        yield LabVm(VM_ADDRESS, key, artifact_vars, env, key.parent)
+        yield RoleHosts(hosts, key, artifact_vars, env)
     finally:
         hosts.delete_all()
         subprocess.run(["rm", "-rf", "--one-file-system", str(state)], check=True)
+
+
+@pytest.fixture(scope="session")
+def lab_vm(role_hosts: RoleHosts) -> LabVm:
+    return role_hosts.create("roles-vm", VM_ADDRESS)
+
+
+def molecule(
+    role: str, vm: LabVm, command: str = "test", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`molecule COMMAND` in the role's folder against the lab VM (its default scenario)."""
+    env = {**vm.env, **(extra_env or {})}
+    env.update(
+        PATH=f"{REPO_ROOT / '.venv/bin'}:{env.get('PATH', '')}",
+        AZLIN_LAB_VM_ADDRESS=vm.address,
+        AZLIN_LAB_VM_KEY=str(vm.key),
+        ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
+        MOLECULE_EPHEMERAL_DIRECTORY=str(vm.folder / f"molecule-{role}"),
+    )
+    env.setdefault(VARS_VARIABLE, str(vm.lab_vars))
+    env.update(NO_COLOR="1", ANSIBLE_NOCOLOR="1")  # the tests read molecule's report
+    argv = [str(REPO_ROOT / ".venv/bin/molecule"), command, "--report"]
+    return subprocess.run(
+        argv, cwd=REPO_ROOT / "roles" / role, env=env, capture_output=True, text=True,
+        timeout=1200, check=False,
+    )  # fmt: skip
+
+
+def molecule_passed(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The actions of molecule's report that did not succeed (none: converge, idempotence and
+    verify all ran and passed)."""
+    report = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    wanted = ("converge", "idempotence", "verify")
+    done = set(re.findall(r"(\w+): Executed: Successful", report))
+    return [action for action in wanted if action not in done]
 
 
 @dataclass(frozen=True)
