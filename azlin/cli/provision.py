@@ -15,6 +15,7 @@ from azlin.provisioning.request import (
     DEFAULT_REGION,
     DEFAULT_RESOURCE_GROUP,
     DEFAULT_SIZE,
+    MAX_DATA_DISK_GB,
     ProvisionRequest,
     check_allow_from,
     check_region,
@@ -87,6 +88,16 @@ from azlin.provisioning.request import (
     default="UTC",
     show_default=True,
     help="Windows time zone id of --auto-shutdown [env: AZLIN_AUTO_SHUTDOWN_TZ].",
+)
+@click.option(
+    "--home-disk",
+    "home_disk_gb",
+    type=click.IntRange(0, MAX_DATA_DISK_GB),
+    default=0,
+    metavar="GB",
+    envvar="AZLIN_HOME_DISK",
+    help="Put /home on a managed data disk of this many GB, kept apart from the OS disk and "
+    "deleted with the VM; 0: none [env: AZLIN_HOME_DISK].",
 )
 @click.option(
     "--repo",
@@ -181,6 +192,7 @@ def provision(
     tags: tuple[str, ...],
     auto_shutdown: str | None,
     auto_shutdown_tz: str,
+    home_disk_gb: int,
     image: str | None,
     gallery: str,
     gallery_resource_group: str,
@@ -208,6 +220,7 @@ def provision(
         tags=tuple(parse_tags(tags, already=OWNERSHIP_TAG_COUNT).items()),
         auto_shutdown=check_shutdown_time(auto_shutdown) if auto_shutdown else None,
         auto_shutdown_tz=check_time_zone(auto_shutdown_tz),
+        home_disk_gb=home_disk_gb,
         region_fit=region_fit,
         notify_command=notify_command,
         image=parse_image(image, check_gallery(gallery, gallery_resource_group)) if image else None,

@@ -25,6 +25,8 @@ DEFAULT_RESOURCE_GROUP = "azlin-rg"
 DEFAULT_REGION = "eastus"
 DEFAULT_SIZE = "Standard_D2s_v3"
 DEFAULT_ADMIN_USER = "azureuser"
+# The largest managed disk ARM creates (GiB).
+MAX_DATA_DISK_GB = 32767
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class ProvisionRequest:
     # Daily shutdown as Azure's HHMM and a Windows time zone id; None: no schedule.
     auto_shutdown: str | None = None
     auto_shutdown_tz: str = "UTC"
+    # A managed data disk for /home of this many GB; 0: /home stays on the OS disk.
+    home_disk_gb: int = 0
     # When the size does not fit the region, take the first nearby region or size that does.
     region_fit: bool = False
     # The command told when the VM is ready (shell words, message appended); None: notify-send

@@ -143,6 +143,7 @@ def create_vm(
             "azure_vm_extra_tags": dict(request.tags),
             "azure_vm_auto_shutdown_time": request.auto_shutdown or "",
             "azure_vm_auto_shutdown_time_zone": request.auto_shutdown_tz,
+            "azure_vm_data_disk_size_gb": request.home_disk_gb,
         },
         verbosity=context.verbosity,
         secrets=credentials.ansible_environment(),
