@@ -71,8 +71,12 @@ def check_extensions(
         with tempfile.TemporaryDirectory(prefix="azlin-syntax-") as scratch:
             wrapper = write_wrapper(extensions, Path(scratch), content_dir)
             # A refused input leaves nothing behind: not Ansible's ~/.ansible/tmp, nor the
-            # empty ~/.ansible it makes on start.
-            check_env = {**env, "ANSIBLE_LOCAL_TEMP": scratch}
+            # empty ~/.ansible it makes on start, nor the fact cache folder ansible.cfg names.
+            check_env = {
+                **env,
+                "ANSIBLE_LOCAL_TEMP": scratch,
+                "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.memory",
+            }
             try:
                 _syntax_check(wrapper, extensions, content_dir, check_env)
             finally:
