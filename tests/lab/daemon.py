@@ -61,6 +61,9 @@ class HostsBackend:
     def delete_image(self, image_id: str) -> None:
         self._hosts.delete_image(image_id)
 
+    def attach_disk(self, vm_id: str, lun: int, size_gb: int) -> None:
+        self._hosts.attach_disk(vm_id, lun, size_gb)
+
     def power_off(self, vm_id: str) -> None:
         self._hosts.power_off(vm_id)
 

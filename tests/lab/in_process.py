@@ -176,6 +176,12 @@ def clients(
     )
 
 
+def as_model(fields: dict[str, Any]) -> Any:
+    """A request body as a dict of the model's fields, which these SDK versions take in place
+    of the model object (their type hints name the model only)."""
+    return fields
+
+
 def build_network(lab: SdkTarget, group: str) -> dict[str, Any]:
     """RG, VNet, subnet, NSG, Standard static PIP and NIC through the SDK; their ids."""
     rm, net, _ = clients(lab)
@@ -183,10 +189,10 @@ def build_network(lab: SdkTarget, group: str) -> dict[str, Any]:
     net.virtual_networks.begin_create_or_update(
         group,
         "vnet",
-        {"location": LOCATION, "address_space": {"address_prefixes": ["10.1.0.0/16"]}},
+        as_model({"location": LOCATION, "address_space": {"address_prefixes": ["10.1.0.0/16"]}}),
     ).result()
     subnet = net.subnets.begin_create_or_update(
-        group, "vnet", "default", {"address_prefix": "10.1.0.0/24"}
+        group, "vnet", "default", as_model({"address_prefix": "10.1.0.0/24"})
     ).result()
     rule = {
         "name": "ssh", "protocol": "Tcp", "access": "Allow", "direction": "Inbound",
@@ -194,26 +200,30 @@ def build_network(lab: SdkTarget, group: str) -> dict[str, Any]:
         "destination_address_prefix": "*", "destination_port_range": "22",
     }  # fmt: skip
     nsg = net.network_security_groups.begin_create_or_update(
-        group, "nsg", {"location": LOCATION, "security_rules": [rule]}
+        group, "nsg", as_model({"location": LOCATION, "security_rules": [rule]})
     ).result()
     pip = net.public_ip_addresses.begin_create_or_update(
         group,
         "pip",
-        {
-            "location": LOCATION,
-            "sku": {"name": "Standard"},
-            "public_ip_allocation_method": "Static",
-        },
+        as_model(
+            {
+                "location": LOCATION,
+                "sku": {"name": "Standard"},
+                "public_ip_allocation_method": "Static",
+            }
+        ),
     ).result()
     config = {"name": "ipconfig1", "subnet": {"id": subnet.id}, "public_ip_address": {"id": pip.id}}
     nic = net.network_interfaces.begin_create_or_update(
         group,
         "nic",
-        {
-            "location": LOCATION,
-            "network_security_group": {"id": nsg.id},
-            "ip_configurations": [config],
-        },
+        as_model(
+            {
+                "location": LOCATION,
+                "network_security_group": {"id": nsg.id},
+                "ip_configurations": [config],
+            }
+        ),
     ).result()
     return {"subnet": subnet, "nsg": nsg, "pip": pip, "nic": nic}
 
