@@ -78,7 +78,8 @@ def test_the_template_and_the_flag_over_it_reach_azure(lab: LabClient, made: Mad
         f"/resourceGroups/{made.group}/providers/Microsoft.Compute/virtualMachines/{made.name}"
         "?api-version=2024-07-01",
     )
-    assert vm["properties"]["hardwareProfile"]["vmSize"] == "Standard_B2s"  # the flag, over template and file
+    # The flag, over the template and the file.
+    assert vm["properties"]["hardwareProfile"]["vmSize"] == "Standard_B2s"
     assert vm["location"] == "westus2"
     assert vm["tags"]["team"] == "settings"
     assert f"attach with: azlin connect {made.name}" in made.result.stderr
