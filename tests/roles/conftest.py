@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +58,16 @@ class LabVm:
         while self.ssh("true", timeout=10).returncode != 0:
             assert time.monotonic() < deadline, f"sshd on {self.address} did not answer"
             time.sleep(0.2)
+
+    def molecule_env(self, **extra: str) -> dict[str, str]:
+        """What the roles' molecule scenarios read to reach this VM (molecule.yml)."""
+        return {
+            **self.env,
+            "AZLIN_LAB_VM_ADDRESS": self.address,
+            "AZLIN_LAB_VM_KEY": str(self.key),
+            VARS_VARIABLE: str(self.lab_vars),
+            **extra,
+        }
 
     def inventory(self) -> Path:
         """A hand-written inventory, as a team reusing the roles would keep one."""
@@ -164,23 +174,24 @@ def lab_vm(role_hosts: RoleHosts) -> LabVm:
 
 
 def molecule(
-    role: str, vm: LabVm, command: str = "test", extra_env: dict[str, str] | None = None
+    role: str, env: Mapping[str, str], folder: Path, command: str = "test"
 ) -> subprocess.CompletedProcess[str]:
-    """`molecule COMMAND` in the role's folder against the lab VM (its default scenario)."""
-    env = {**vm.env, **(extra_env or {})}
-    env.update(
-        PATH=f"{REPO_ROOT / '.venv/bin'}:{env.get('PATH', '')}",
-        AZLIN_LAB_VM_ADDRESS=vm.address,
-        AZLIN_LAB_VM_KEY=str(vm.key),
-        ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
-        MOLECULE_EPHEMERAL_DIRECTORY=str(vm.folder / f"molecule-{role}"),
-    )
-    env.setdefault(VARS_VARIABLE, str(vm.lab_vars))
-    env.update(NO_COLOR="1", ANSIBLE_NOCOLOR="1")  # the tests read molecule's report
+    """`molecule COMMAND --report` in the role's folder (its default scenario), its state in
+    `folder`; `env` carries what the scenario reads (see LabVm.molecule_env)."""
+    run_env = {
+        **env,
+        # molecule runs ansible-config and ansible-playbook from PATH.
+        "PATH": f"{REPO_ROOT / '.venv/bin'}:{env.get('PATH', '')}",
+        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        "MOLECULE_EPHEMERAL_DIRECTORY": str(folder / f"molecule-{role}"),
+        # The tests read molecule's report and Ansible's recap.
+        "NO_COLOR": "1",
+        "ANSIBLE_NOCOLOR": "1",
+    }
     argv = [str(REPO_ROOT / ".venv/bin/molecule"), command, "--report"]
     return subprocess.run(
-        argv, cwd=REPO_ROOT / "roles" / role, env=env, capture_output=True, text=True,
-        timeout=1200, check=False,
+        argv, cwd=REPO_ROOT / "roles" / role, env=run_env, capture_output=True, text=True,
+        timeout=1800, check=False,
     )  # fmt: skip
 
 

@@ -26,7 +26,7 @@ def test_home_moves_onto_the_data_disk_with_its_content(
 ) -> None:
     before = disk_vm.ssh("echo mine > ~/notes.txt && findmnt -n --mountpoint /home; true")
     assert before.stdout == ""  # /home starts on the OS disk
-    result = molecule("home_disk", disk_vm)
+    result = molecule("home_disk", disk_vm.molecule_env(), disk_vm.folder)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert molecule_passed(result) == [], result.stderr[-3000:]
     kept = disk_vm.ssh(f"cat ~/notes.txt && {LABEL_OF_HOME}")
@@ -40,7 +40,7 @@ def test_home_moves_onto_the_data_disk_with_its_content(
     role_hosts.hosts.start("roles-disk-vm")
     disk_vm.wait_for_ssh()
     assert disk_vm.ssh("findmnt --mountpoint /home").returncode == 1
-    repaired = molecule("home_disk", disk_vm, "converge")
+    repaired = molecule("home_disk", disk_vm.molecule_env(), disk_vm.folder, "converge")
     assert repaired.returncode == 0, repaired.stderr[-3000:]
     rebooted = disk_vm.ssh(f"{LABEL_OF_HOME} && cat ~/notes.txt")
     assert rebooted.stdout.split() == ["azlin-home", "mine"], rebooted.stderr
