@@ -36,7 +36,8 @@ def private_dir(path: Path) -> Path:
     """Create `path` and its missing parents 0700, for the files only the user may read."""
     missing = [folder for folder in (path, *path.parents) if not folder.exists()]
     for folder in reversed(missing):
-        folder.mkdir(mode=0o700)
+        # Concurrent runs (provision --count, batch) may make the same folder first.
+        folder.mkdir(mode=0o700, exist_ok=True)
     return path
 
 

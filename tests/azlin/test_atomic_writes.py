@@ -68,3 +68,24 @@ def test_a_key_killed_while_being_made_is_absent_or_usable(isolated_home: Path) 
     assert pair.public_text().split()[:2] == derived
     assert os.stat(pair.private).st_mode & 0o777 == 0o600
     assert os.stat(pair.public).st_mode & 0o777 == 0o644
+
+
+RACE = """
+import sys
+from pathlib import Path
+from azlin.paths import private_dir
+base = Path(sys.argv[1])
+for round in range(300):
+    private_dir(base / str(round) / "a" / "b")
+"""
+
+
+def test_concurrent_runs_make_the_same_private_folders(tmp_path: Path) -> None:
+    """provision --count and batch start several azlin processes that make the same folders."""
+    racers = [
+        subprocess.Popen([sys.executable, "-c", RACE, str(tmp_path)], stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    errors = [racer.communicate(timeout=120)[1].decode() for racer in racers]
+    assert [racer.returncode for racer in racers] == [0] * 6, errors
+    assert (tmp_path / "299/a/b").stat().st_mode & 0o777 == 0o700
