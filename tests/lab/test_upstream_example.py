@@ -68,6 +68,10 @@ def upstream_task() -> dict[str, Any]:
     return next(task for task in tasks if task["name"] == EXAMPLE)
 
 
+def expected_luns(task: dict[str, Any]) -> list[int]:
+    return [disk["lun"] for disk in task["azure_rm_virtualmachine"].get("data_disks", [])]
+
+
 def with_lab_values(task: dict[str, Any], subscription: str) -> dict[str, Any]:
     """The task with each placeholder value replaced; every key stays as published."""
     filled = copy.deepcopy(task)
@@ -124,7 +128,10 @@ def test_the_documented_example_converges_twice(lab: RunningLab, tmp_path: Path)
 
     first = recap(run_playbook(lab, str(playbook)))
     assert "changed=5" in first and "failed=0" in first, first
-    created = lab.backend.calls[-1]
-    assert created[0] == "create" and created[3:] == ("azureuser", [KEY], "testvm001")
+    created = [call for call in lab.backend.calls if call[0] == "create"]
+    assert [call[3:] for call in created] == [("azureuser", [KEY], "testvm001")]
+    # The example's data disks (one it made before, one new) reach the machine too.
+    luns = [call[2] for call in lab.backend.calls if call[0] == "attach_disk"]
+    assert luns == expected_luns(task), lab.backend.calls
     second = recap(run_playbook(lab, str(playbook)))
     assert "changed=0" in second and "failed=0" in second, second

@@ -62,6 +62,8 @@ def install_agent(root: Path, admin_user: str) -> None:
         "</ns1:LinuxProvisioningConfigurationSet></ns1:ProvisioningSection></ns0:Environment>\n"
     )
     document.chmod(0o600)
+    # Ubuntu's cloud images ship cloud-init's drop-in folder; images add their settings there.
+    (root / CLOUD_CONFIG_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def default_user_groups(root: Path) -> list[str]:
