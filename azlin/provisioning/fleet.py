@@ -109,7 +109,7 @@ def _configure(
     console: Console,
     env: Mapping[str, str],
 ) -> None:
-    from azlin.provisioning.workflow import PlaybookContext, github_setup
+    from azlin.provisioning.workflow import READY_ROLES, PlaybookContext, github_setup
 
     fleet_id = request.vm_name + FLEET_RUNS_SUFFIX
     inventory = write_hosts_inventory(runs_dir() / fleet_id / "inventory.json", targets)
@@ -121,7 +121,7 @@ def _configure(
         run = PlaybookRun(
             playbook="configure.yml",
             inventory=inventory,
-            tags=("dev_tools", "tmux"),
+            tags=READY_ROLES,
             verbosity=console.verbosity,
             user_vars=request.extensions.extra_vars,
         )

@@ -37,6 +37,9 @@ from azlin.steplog import step_record
 from azlin.vm_names import remember as remember_vm_names
 
 GITHUB_TOKEN_VARIABLE = "AZLIN_GITHUB_TOKEN"  # noqa: S105 - a variable name, not a secret
+# The roles of configure.yml that make a VM ready, before GitHub: /home on its data disk first
+# (a no-op without one), so what the others write into /home lands there.
+READY_ROLES = ("home_disk", "dev_tools", "tmux")
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ def configure_vm(
     run = PlaybookRun(
         playbook="configure.yml",
         inventory=inventory,
-        tags=("dev_tools", "tmux"),
+        tags=READY_ROLES,
         verbosity=context.verbosity,
         user_vars=request.extensions.extra_vars,
     )
