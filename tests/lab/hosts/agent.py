@@ -39,7 +39,8 @@ fi
 rm -f /etc/ssh/ssh_host_*
 : > /etc/machine-id
 if [ -n "$remove_user" ] && [ -f /OVF_ENV ]; then
-    user=$(sed -n 's:.*<UserName>\\(.*\\)</UserName>.*:\\1:p' /OVF_ENV)
+    # Azure's document prefixes its elements (ns1:UserName).
+    user=$(sed -n 's|.*<[a-z0-9]*:*UserName>\\([^<]*\\)</.*|\\1|p' /OVF_ENV)
     if [ -n "$user" ] && getent passwd "$user" >/dev/null; then
         userdel --force --remove "$user" 2>/dev/null || [ $? -eq 12 ]
     fi
