@@ -20,6 +20,7 @@ import pytest
 
 from tests.e2e.test_provision import azlin, on_vm
 from tests.lab.client import LabClient
+from tests.tool_sets import with_small_tool_set
 
 PROVISION_STEPS = [
     "Prerequisites",
@@ -47,6 +48,12 @@ class Vm:
 
     def on_vm(self, command: str) -> subprocess.CompletedProcess[str]:
         return on_vm(self.home, self.address, command)
+
+
+@pytest.fixture(scope="module")
+def lab(lab: LabClient, tmp_path_factory: pytest.TempPathFactory) -> LabClient:
+    """The lab with the small tool set: the everyday commands are under test, not the tools."""
+    return with_small_tool_set(lab, tmp_path_factory.mktemp("tools"))
 
 
 def user_env(lab: LabClient, home: Path) -> dict[str, str]:

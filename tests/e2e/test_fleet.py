@@ -14,20 +14,9 @@ import pytest
 from tests.e2e.test_everyday import user_env
 from tests.e2e.test_provision import azlin
 from tests.lab.client import LabClient
+from tests.tool_sets import SMALL_TOOL_SET
 
-# The fleet's mechanics are under test here, not the tool set (the e2e provision tests install
-# all of it): a small package list and no downloaded tools keep this module's one provision short.
-SMALL_TOOL_SET = """
-dev_tools_packages: [git, tmux, rsync]
-dev_tools_docker_enabled: false
-dev_tools_python_enabled: false
-dev_tools_uv_enabled: false
-dev_tools_azure_cli_enabled: false
-dev_tools_node_enabled: false
-dev_tools_rust_enabled: false
-dev_tools_go_enabled: false
-dev_tools_dotnet_enabled: false
-"""
+# The fleet's mechanics are under test here, not the tool set.
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.lab.client import LabClient
+from tests.tool_sets import with_small_tool_set
 
 GALLERY_GROUP = "azlin-images"
 
@@ -49,6 +50,12 @@ def changed_tasks(home: Path, vm_name: str, playbook: str) -> list[tuple[str, st
         if ok and data.get("playbook", "").endswith(playbook):
             found.append((data.get("role", ""), data.get("task", "")))
     return found
+
+
+@pytest.fixture(scope="module")
+def lab(lab: LabClient, tmp_path_factory: pytest.TempPathFactory) -> LabClient:
+    """The lab with the small tool set: baking and starting from the image are under test."""
+    return with_small_tool_set(lab, tmp_path_factory.mktemp("tools"))
 
 
 @pytest.fixture

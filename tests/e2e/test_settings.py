@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_everyday import user_env
-from tests.e2e.test_fleet import SMALL_TOOL_SET
 from tests.e2e.test_provision import azlin
 from tests.lab.client import LabClient
+from tests.tool_sets import SMALL_TOOL_SET
 
 NOTIFIER = """#!/bin/sh
 printf '%s|%s|%s|%s\\n' "$AZLIN_NOTIFY_OUTCOME" "$AZLIN_NOTIFY_OPERATION" \\

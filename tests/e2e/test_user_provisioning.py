@@ -15,9 +15,16 @@ import pytest
 
 from tests.e2e.test_provision import azlin, on_vm
 from tests.lab.client import LabClient
+from tests.tool_sets import with_small_tool_set
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "extensions"
 LAB_REPO = "https://github.com/azlin-lab/hello"
+
+
+@pytest.fixture(scope="module")
+def lab(lab: LabClient, tmp_path_factory: pytest.TempPathFactory) -> LabClient:
+    """The lab with the small tool set: the user's repos, roles and playbook are under test."""
+    return with_small_tool_set(lab, tmp_path_factory.mktemp("tools"))
 
 
 @pytest.fixture
