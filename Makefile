@@ -12,7 +12,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p && break; done)
 COLLECTION_REQUIREMENTS := $(VENV)/lib/python3.12/site-packages/ansible_collections/azure/azcollection/requirements.txt
 SYSTEM_PACKAGES := debootstrap systemd-container squid iproute2 iptables openssh-client \
-	tmux git rsync ca-certificates
+	tmux git rsync ca-certificates gh
 DEMO_VM := azlin-demo
 DEMO_REPO := https://github.com/azlin-lab/hello
 
@@ -69,8 +69,8 @@ bench: venv
 	$(PY) bench/run.py
 
 lint: venv ansible-lint
-	$(VENV)/bin/ruff check azlin tests
-	$(VENV)/bin/ruff format --check azlin tests
+	$(VENV)/bin/ruff check azlin tests bench
+	$(VENV)/bin/ruff format --check azlin tests bench
 	$(VENV)/bin/mypy
 	# The lab's own modules too: an emulator backend that misses a method of its protocol
 	# fails here, not in the middle of a provision.
