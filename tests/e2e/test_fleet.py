@@ -14,9 +14,7 @@ import pytest
 from tests.e2e.test_everyday import user_env
 from tests.e2e.test_provision import azlin
 from tests.lab.client import LabClient
-from tests.tool_sets import SMALL_TOOL_SET
-
-# The fleet's mechanics are under test here, not the tool set.
+from tests.tool_sets import with_small_tool_set
 
 
 @dataclass(frozen=True)
@@ -34,11 +32,8 @@ class Fleet:
 def fleet(lab: LabClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     home = tmp_path_factory.mktemp("fleet") / "home"
     home.mkdir(mode=0o700)
-    env = user_env(lab, home)
-    variables = home.parent / "vars.yml"
-    lab_vars = Path(env["AZLIN_ANSIBLE_VARS"]).read_text(encoding="utf-8")
-    variables.write_text(lab_vars + SMALL_TOOL_SET, encoding="utf-8")
-    env["AZLIN_ANSIBLE_VARS"] = str(variables)
+    # The fleet's mechanics are under test here, not the tool set.
+    env = user_env(with_small_tool_set(lab, home.parent), home)
     suffix = secrets.token_hex(3)
     base, group = f"fl-{suffix}", f"fl-rg-{suffix}"
     made = azlin(env, "provision", "--name", base, "-g", group, "--count", "2", "--tag", "fleet=t")

@@ -16,7 +16,7 @@ import pytest
 from tests.e2e.test_everyday import user_env
 from tests.e2e.test_provision import azlin
 from tests.lab.client import LabClient
-from tests.tool_sets import SMALL_TOOL_SET
+from tests.tool_sets import with_small_tool_set
 
 NOTIFIER = """#!/bin/sh
 printf '%s|%s|%s|%s\\n' "$AZLIN_NOTIFY_OUTCOME" "$AZLIN_NOTIFY_OPERATION" \\
@@ -39,10 +39,7 @@ def made(lab: LabClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
     root = tmp_path_factory.mktemp("settings")
     home = root / "home"
     home.mkdir(mode=0o700)
-    env = user_env(lab, home)
-    variables = root / "vars.yml"
-    variables.write_text(Path(env["AZLIN_ANSIBLE_VARS"]).read_text() + SMALL_TOOL_SET)
-    env["AZLIN_ANSIBLE_VARS"] = str(variables)
+    env = user_env(with_small_tool_set(lab, root), home)
     notes, notifier = root / "notes", root / "notifier"
     notifier.write_text(NOTIFIER.format(notes=notes))
     notifier.chmod(0o755)
